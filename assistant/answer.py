@@ -1,0 +1,227 @@
+"""Extractive answers: quote the sentences that answer, cite each with [n], or abstain.
+
+No language model: the answer is made of exact quotes from the best passages, framed in the
+question's language. Every ``[n]`` marker has its citation (passage, offsets, score).
+
+Example:
+    >>> answerer = ExtractiveAnswerer(SearchEngine.open(Settings.from_env()))  # doctest: +SKIP
+    >>> answerer.ask("Which networks is ONPE a member of?").answer  # doctest: +SKIP
+    'According to the documents: ...'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.chunks import Chunk, sentence_spans
+from assistant.cleaning import Document
+from assistant.language import detect_language
+from assistant.lexical import tokenize
+from assistant.questions import clean_question
+from assistant.retrieval import Hit, SearchEngine
+
+NOT_FOUND = {
+    "fr": "Je n’ai pas trouvé la réponse dans les documents.",
+    "en": "The answer is not in the documents.",
+}
+INTRO = {"fr": "D’après les documents :", "en": "According to the documents:"}
+_LIST_QUESTION = re.compile(
+    r"\b(which|what are|list|name the|quels|quelles|lesquels|lesquelles|liste|citez|énumérez)\b", re.I
+)
+# A passage is kept when its fused score is within this fraction of the best one.
+KEEP_RATIO = {"list": 0.80, "single": 0.92}
+MAX_PASSAGES = {"list": 5, "single": 2}
+MAX_LIST_ITEMS = 6
+# Relevance = cosine + COVERAGE_WEIGHT x share of question terms known to the corpus
+# + CROSS_LINGUAL_BONUS when question and passage languages differ (e5 scores those lower).
+# Measured on eval/questions.jsonl (README, "How the settings were chosen").
+COVERAGE_WEIGHT = 0.05
+CROSS_LINGUAL_BONUS = 0.05
+
+
+@dataclass
+class Citation:
+    n: int
+    source: str
+    title: str
+    section: str
+    text: str
+    start: int
+    end: int
+    score: float
+    quote_start: int
+    quote_end: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "source": self.source,
+            "title": self.title,
+            "section": self.section,
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+            "score": round(self.score, 4),
+            "quote": {"start": self.quote_start, "end": self.quote_end},
+        }
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    abstained: bool
+    mode: str
+    language: str
+    citations: list[Citation] = field(default_factory=list)
+    relevance: float = 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "mode": self.mode,
+            "language": self.language,
+            "relevance": round(self.relevance, 4),
+            "citations": [c.as_json() for c in self.citations],
+        }
+
+
+def retrieval_query(question: str, history: list[str] | None = None) -> str:
+    """The text to search with: a follow-up borrows the topic of the previous question."""
+    if not history:
+        return question
+    return f"{history[-1]} {question}"
+
+
+def is_list_question(question: str) -> bool:
+    return bool(_LIST_QUESTION.search(question))
+
+
+def relevance(hits: list[Hit], terms: set[str], known: set[str], language: str) -> float:
+    """How likely the documents answer: best cosine, corrected for vocabulary and language.
+
+    ``known`` are the question terms that occur somewhere in the corpus: a question about a
+    budget in a corpus that never says "budget" is probably not answerable.
+    """
+    if not hits:
+        return 0.0
+    best = max(hits, key=lambda h: h.dense)
+    coverage = len(known) / len(terms) if terms else 0.0
+    cross = CROSS_LINGUAL_BONUS if best.chunk.language != language else 0.0
+    return best.dense + COVERAGE_WEIGHT * coverage + cross
+
+
+Quote = tuple[Chunk, int, int, float]
+
+
+def _sentences(doc_text: str, start: int, end: int) -> list[tuple[int, int]]:
+    return sentence_spans(doc_text[start:end], start) or [(start, end)]
+
+
+def _best_sentence(chunk: Chunk, terms: set[str]) -> tuple[int, int]:
+    """The sentence sharing most terms with the question, the earliest on ties."""
+    spans = sentence_spans(chunk.text, chunk.start) or [(chunk.start, chunk.end)]
+
+    def overlap(span: tuple[int, int]) -> int:
+        return len(terms & set(tokenize(chunk.text[span[0] - chunk.start : span[1] - chunk.start])))
+
+    return max(spans, key=lambda s: (overlap(s), -s[0]))
+
+
+def _list_members(doc: Document, after: int, section_end: int) -> list[tuple[int, int]]:
+    """First sentence of each block following a list introduction (``…tels que :``)."""
+    members: list[tuple[int, int]] = []
+    previous_head = ""
+    for block in doc.blocks:
+        if block.start < after or block.start >= section_end:
+            continue
+        if block.kind == "heading" or len(members) >= MAX_LIST_ITEMS:
+            break
+        first = _sentences(doc.text, block.start, block.end)[0]
+        head = doc.text[first[0] : first[1]].split(" ", 1)[0]
+        if head != previous_head:  # a second paragraph on the same subject adds no member
+            members.append(first)
+        previous_head = head
+    return members
+
+
+def _section_end(doc: Document, position: int) -> int:
+    return next((b.start for b in doc.blocks if b.kind == "heading" and b.start > position), len(doc.text))
+
+
+class ExtractiveAnswerer:
+    """Answers from the search engine's passages, without a language model."""
+
+    mode = "extractive"
+
+    def __init__(self, engine: SearchEngine) -> None:
+        self.engine = engine
+
+    def ask(self, question: str, history: list[str] | None = None) -> Answer:
+        """Answer ``question``.
+
+        Raises:
+            QuestionError: empty or over-long question.
+        """
+        question = clean_question(question, self.engine.settings.max_question_chars)
+        language = detect_language(question)
+        query = retrieval_query(question, history)
+        hits = self.engine.search(query)
+        terms = set(tokenize(query))
+        score = relevance(hits, terms, self.engine.snapshot.lexical.known(terms), language)
+        if score < self.engine.settings.threshold:
+            return Answer(question, NOT_FOUND[language], True, self.mode, language, relevance=score)
+        quotes = self._quotes(self._select(hits, is_list_question(question)), terms, is_list_question(question))
+        return self._compose(question, language, quotes, score)
+
+    @staticmethod
+    def _select(hits: list[Hit], as_list: bool) -> list[Hit]:
+        kind = "list" if as_list else "single"
+        best = max(h.score for h in hits)
+        return [h for h in hits if h.score >= best * KEEP_RATIO[kind]][: MAX_PASSAGES[kind]]
+
+    def _quotes(self, hits: list[Hit], terms: set[str], as_list: bool) -> list[Quote]:
+        """One sentence per passage; a list introduction brings the members that follow it.
+
+        When a list question finds such an introduction, the list alone is the answer.
+        """
+        groups = [self._quote_group(hit, terms, as_list) for hit in hits]
+        if as_list and (lists := [g for g in groups if len(g) > 1]):
+            groups = lists[:1]
+        quotes: list[Quote] = []
+        for quote in (q for group in groups for q in group):
+            if not any(q[0].source == quote[0].source and q[1] < quote[2] and quote[1] < q[2] for q in quotes):
+                quotes.append(quote)
+        # Read in document order, as a person would quote a page.
+        return sorted(quotes, key=lambda q: (q[0].source, q[1]))
+
+    def _quote_group(self, hit: Hit, terms: set[str], as_list: bool) -> list[Quote]:
+        snap = self.engine.snapshot
+        start, end = _best_sentence(hit.chunk, terms)
+        spans = [(start, end)]
+        doc = snap.documents.get(hit.chunk.source)
+        if doc is not None and doc.text[start:end].rstrip().endswith(":"):
+            members = _list_members(doc, end, _section_end(doc, start))
+            spans += members if as_list else members[:1]
+        group: list[Quote] = []
+        for s, e in spans:
+            inside = hit.chunk.start <= s and e <= hit.chunk.end
+            chunk = hit.chunk if inside else snap.chunk_at(hit.chunk.source, s, e)
+            if chunk is not None:
+                group.append((chunk, s, e, hit.score))
+        return group
+
+    def _compose(self, question: str, language: str, quotes: list[Quote], score: float) -> Answer:
+        citations, lines = [], []
+        for n, (chunk, start, end, hit_score) in enumerate(quotes, 1):
+            lines.append(f"« {chunk.text[start - chunk.start : end - chunk.start]} » [{n}]")
+            citations.append(
+                Citation(n, chunk.source, chunk.title, chunk.section, chunk.text, chunk.start, chunk.end,
+                         hit_score, start, end)
+            )  # fmt: skip
+        body = f" {lines[0]}" if len(lines) == 1 else "".join(f"\n- {line}" for line in lines)
+        return Answer(question, INTRO[language] + body, False, self.mode, language, citations, score)

@@ -1,0 +1,181 @@
+"""Command line: ``assistant index`` and ``assistant ask`` (stable contract, scripts depend on it).
+
+Exit codes: 0 ok, 2 usage error (empty question included), 1 any other error, always with a
+one-line message and never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from assistant.config import Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Offline assistant answering from your documents.")
+
+CorpusOpt = Annotated[Path | None, typer.Option("--corpus", help="Corpus directory [env ASSISTANT_CORPUS, default corpus/]")]
+IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index directory [env ASSISTANT_INDEX, default index/]")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object (machine-readable).")]
+
+
+class UsageError(Exception):
+    """Exit code 2."""
+
+
+def _emit(obj: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def index(
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Start from an empty index.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Index the corpus: only new or changed documents are embedded."""
+    from assistant.index import sync
+
+    settings = Settings.from_env(corpus, index)
+    report = sync(settings, rebuild=rebuild, progress=not as_json and sys.stderr.isatty())
+    if as_json:
+        _emit(report.as_json())
+        return
+    for skipped in report.skipped:
+        typer.echo(f"skipped {skipped.source}: {skipped.reason}", err=True)
+    typer.echo(report.summary())
+
+
+def _warn_if_stale(settings: Settings, created: float) -> None:
+    """Say so when corpus files changed after the index was built (mtime only: cheap)."""
+    for dirpath, _, files in os.walk(settings.corpus):
+        for name in files:
+            try:
+                changed = os.stat(os.path.join(dirpath, name)).st_mtime > created
+            except OSError:
+                continue
+            if changed:
+                typer.echo("warning: the corpus changed since the last indexing; run `assistant index`", err=True)
+                return
+
+
+def _print_answer(answer: Any) -> None:
+    typer.echo(answer.answer)
+    if answer.citations:
+        typer.echo("\nSources:")
+    for c in answer.citations:
+        where = f"{c.title} — {c.section}" if c.section and c.section != c.title else c.title
+        typer.echo(f"  [{c.n}] {where} ({c.source}, characters {c.start}-{c.end})")
+
+
+def _batch(answerer: Any) -> None:
+    """One JSON question per stdin line → one JSON answer per stdout line (model loaded once)."""
+    from assistant.questions import QuestionError
+
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            request = json.loads(line)
+            if not isinstance(request, dict):
+                raise ValueError("expected an object")
+            history = request.get("history") or []
+            if not isinstance(history, list):
+                raise ValueError("history must be a list of strings")
+            _emit(answerer.ask(str(request.get("question", "")), [str(h) for h in history]).as_json())
+        except QuestionError as err:
+            _emit({"question": request.get("question"), "error": str(err)})
+        except ValueError as err:
+            _emit({"error": f"invalid input line: {err}"})
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, or - to read JSON lines from stdin.")],
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    mode: Annotated[str, typer.Option("--mode", help="Answer mode: extractive.")] = "extractive",
+    history: Annotated[list[str] | None, typer.Option("--history", help="Earlier question (repeatable).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Answer a question from the indexed documents, with citations."""
+    from assistant.answer import ExtractiveAnswerer
+    from assistant.questions import QuestionError, clean_question
+    from assistant.retrieval import SearchEngine
+
+    settings = Settings.from_env(corpus, index)
+    if mode != "extractive":
+        raise UsageError(f"unknown mode {mode!r} (available: extractive)")
+    if question != "-":
+        try:
+            clean_question(question, settings.max_question_chars)
+        except QuestionError as err:
+            raise UsageError(str(err)) from err
+    engine = SearchEngine.open(settings)
+    _warn_if_stale(settings, engine.snapshot.meta.created)
+    answerer = ExtractiveAnswerer(engine)
+    if question == "-":
+        _batch(answerer)
+        return
+    answer = answerer.ask(question, history or [])
+    if as_json:
+        _emit(answer.as_json())
+    else:
+        _print_answer(answer)
+
+
+def _known_errors() -> tuple[type[BaseException], ...]:
+    from assistant.documents import CorpusError
+    from assistant.embeddings import EmbedderError
+    from assistant.index import IndexBusy
+    from assistant.retrieval import EmbedderMismatch
+    from assistant.snapshot import IndexBroken, IndexMissing
+    from assistant.store import StoreError
+
+    return (CorpusError, EmbedderError, IndexBusy, EmbedderMismatch, IndexBroken, IndexMissing, StoreError)
+
+
+def main() -> None:
+    """Entry point: run the CLI, turning every failure into a one-line message."""
+    try:
+        app(standalone_mode=False)
+    except UsageError as err:
+        _exit(str(err), 2)
+    except typer.Exit as err:
+        sys.exit(err.exit_code)
+    except (KeyboardInterrupt, BrokenPipeError):
+        sys.exit(130)
+    except Exception as err:
+        _report(err)
+
+
+def _report(err: Exception) -> None:
+    # Typer vendors its own click: recognise its exceptions by shape rather than by class.
+    if err.__class__.__name__ == "Abort":
+        sys.exit(130)
+    if callable(getattr(err, "show", None)) and isinstance(getattr(err, "exit_code", None), int):
+        err.show()  # type: ignore[attr-defined]
+        sys.exit(err.exit_code)  # type: ignore[attr-defined]
+    if isinstance(err, _known_errors()):
+        _exit(str(err), 1)
+    if isinstance(err, PermissionError | OSError):
+        _exit(f"{err.strerror or 'system error'}: {getattr(err, 'filename', '') or ''}".rstrip(": "), 1)
+    if isinstance(err, ValueError):
+        _exit(str(err), 1)
+    _exit(f"unexpected {err.__class__.__name__}: {err}", 1)
+
+
+def _exit(message: str, code: int) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(code)

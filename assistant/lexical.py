@@ -1,0 +1,98 @@
+"""Lexical side of retrieval: BM25 (bm25s) over French-stemmed, accent-folded tokens.
+
+Questions come in French or English while documents are French; names and acronyms (ESN,
+EUSARF, Odas…) are what BM25 catches best, so both languages' stopwords are removed and the
+French Snowball stemmer is applied to everything.
+
+Example:
+    >>> lex = LexicalIndex.build(["Il participe au réseau EUSARF.", "Les Assises de Rennes."])
+    >>> lex.top("réseaux EUSARF", 1)[0][0]
+    0
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import Stemmer
+from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+# Elided articles (l’ONPE, d’enfants) carry no meaning of their own.
+_ELISION = re.compile(r"\b[cdjlmnst]['’]", re.I)
+# Question words say what kind of answer is wanted, not what it is about.
+_QUESTION_WORDS = frozenset(
+    "what which who whom whose when where why how does do did can could would tell list name "
+    "quel quelle quels quelles qui quoi quand où comment pourquoi combien lequel laquelle lesquels lesquelles "
+    "est-ce".split()
+)
+_STOPWORDS = frozenset(STOPWORDS_FRENCH) | frozenset(STOPWORDS_EN) | _QUESTION_WORDS
+
+
+def fold(text: str) -> str:
+    """Lowercase without accents: ``Réseaux`` → ``reseaux``."""
+    decomposed = unicodedata.normalize("NFD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("french")
+
+
+def tokenize(text: str) -> list[str]:
+    """Content words of ``text``, stemmed (French Snowball) then accent-folded."""
+    words = [w for w in _TOKEN.findall(_ELISION.sub(" ", text.lower())) if w not in _STOPWORDS and len(w) > 1]
+    return [fold(stem) for stem in _stemmer().stemWords(words)]
+
+
+class LexicalIndex:
+    """A BM25 index over a fixed list of texts; positions are the texts' order.
+
+    Build it with :meth:`build`, persist it with :meth:`save`, reopen it with :meth:`load`.
+    """
+
+    def __init__(self, bm25: bm25s.BM25, size: int) -> None:
+        self._bm25 = bm25
+        self.size = size
+
+    @classmethod
+    def build(cls, texts: list[str]) -> LexicalIndex:
+        bm25 = bm25s.BM25()
+        # An empty corpus cannot be indexed by bm25s; one empty document keeps the shape valid.
+        bm25.index([tokenize(text) for text in texts] or [[]], show_progress=False)
+        return cls(bm25, len(texts))
+
+    def save(self, directory: Path) -> None:
+        self._bm25.save(str(directory), show_progress=False)
+
+    @classmethod
+    def load(cls, directory: Path, size: int) -> LexicalIndex:
+        bm25 = bm25s.BM25.load(str(directory), show_progress=False, verbosity=0)
+        return cls(bm25, size)
+
+    def known(self, terms: set[str]) -> set[str]:
+        """Which of ``terms`` (already tokenized) occur somewhere in the indexed texts."""
+        return {t for t in terms if t in self._bm25.vocab_dict}
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every text for ``query`` (zeros when no query word is known)."""
+        tokens = [t for t in tokenize(query) if t in self._bm25.vocab_dict]
+        if not tokens or self.size == 0:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)[: self.size]
+
+    def top(self, query: str, k: int) -> list[tuple[int, float]]:
+        """The ``k`` best (position, score) pairs with a positive score, best first."""
+        scores = self.scores(query)
+        if k <= 0 or not scores.size:
+            return []
+        k = min(k, scores.size)
+        best = np.argpartition(-scores, k - 1)[:k]
+        best = best[np.argsort(-scores[best], kind="stable")]
+        return [(int(i), float(scores[i])) for i in best if scores[i] > 0]

@@ -1,0 +1,141 @@
+"""Retrieval: dense (Chroma, multilingual e5) and lexical (BM25) search, fused by reciprocal rank.
+
+:class:`SearchEngine` holds what a process loads once (embedder, vector store, committed
+snapshot); :class:`HybridRetriever` exposes it as a LangChain ``BaseRetriever``.
+
+Example:
+    >>> engine = SearchEngine.open(Settings.from_env())  # doctest: +SKIP
+    >>> HybridRetriever(engine=engine, k=4).invoke("Quels réseaux ?")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from assistant import snapshot, store
+from assistant.chunks import Chunk
+from assistant.config import Settings
+from assistant.embeddings import SentenceTransformerEmbeddings, load_embeddings
+
+RRF_K = 60
+DENSE_WEIGHT = 1.0
+LEXICAL_WEIGHT = 1.0
+
+
+class EmbedderMismatch(RuntimeError):
+    """The index was built with another embedder than the configured one."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved chunk with the evidence for it."""
+
+    chunk: Chunk
+    dense: float  # cosine similarity to the question (0 when not among the dense results)
+    lexical: float  # BM25 score (0 when no question word matches)
+    score: float  # fused reciprocal-rank score, what hits are ordered by
+
+    def to_document(self) -> Document:
+        metadata: dict[str, Any] = self.chunk.metadata() | {
+            "dense": self.dense,
+            "lexical": self.lexical,
+            "score": self.score,
+        }
+        return Document(page_content=self.chunk.text, metadata=metadata, id=self.chunk.id)
+
+
+def fuse(rankings: list[tuple[list[int], float]], k: int = RRF_K) -> dict[int, float]:
+    """Weighted reciprocal-rank fusion of several rankings of positions."""
+    fused: dict[int, float] = {}
+    for ranking, weight in rankings:
+        for rank, position in enumerate(ranking):
+            fused[position] = fused.get(position, 0.0) + weight / (k + rank + 1)
+    return fused
+
+
+class SearchEngine:
+    """Hybrid search over the committed snapshot; reloads it when a reindex commits a new one."""
+
+    def __init__(self, settings: Settings, embeddings: SentenceTransformerEmbeddings) -> None:
+        self.settings = settings
+        self.embeddings = embeddings
+        self._lock = threading.Lock()
+        self._snapshot: snapshot.Snapshot | None = None
+        self._vectors: store.Chroma | None = None
+        self.refresh()
+
+    @classmethod
+    def open(cls, settings: Settings, embeddings: SentenceTransformerEmbeddings | None = None) -> SearchEngine:
+        """Open the index for reading.
+
+        Raises:
+            IndexMissing, IndexBroken: no usable index.
+            EmbedderMismatch: the index was built with another embedder.
+        """
+        meta = snapshot.load_meta(settings.index)
+        if meta.embedder != settings.embedder:
+            raise EmbedderMismatch(
+                f"the index was built with embedder {meta.embedder!r} but {settings.embedder!r} is configured: "
+                "run `assistant index --rebuild` (or set ASSISTANT_EMBEDDER back)"
+            )
+        return cls(settings, embeddings or load_embeddings(settings.embedder, settings.batch_size))
+
+    @property
+    def snapshot(self) -> snapshot.Snapshot:
+        assert self._snapshot is not None
+        return self._snapshot
+
+    def refresh(self) -> bool:
+        """Load the committed snapshot if it changed; True when it did."""
+        name = snapshot.current_name(self.settings.index)
+        if self._snapshot is not None and name == self._snapshot.name:
+            return False
+        loaded = snapshot.load(self.settings.index)
+        client = store.open_client(self.settings.index)
+        vectors = store.vector_store(client, loaded.meta.collection, self.embeddings)
+        with self._lock:
+            self._snapshot, self._vectors = loaded, vectors
+        return True
+
+    def _dense(self, current: snapshot.Snapshot, vectors: store.Chroma, query: np.ndarray, k: int) -> dict[int, float]:
+        found = vectors.similarity_search_by_vector_with_relevance_scores(query.tolist(), k=k)
+        # Chroma's cosine distance is 1 - similarity; chunks an interrupted run left are ignored.
+        return {current.position[d.id]: 1.0 - dist for d, dist in found if d.id in current.position}
+
+    def search(self, query: str, k: int | None = None, fetch_k: int | None = None) -> list[Hit]:
+        """The ``k`` best chunks for ``query``, best first."""
+        k = k or self.settings.top_k
+        with self._lock:
+            current, vectors = self.snapshot, self._vectors
+        assert vectors is not None
+        if not current.chunks:
+            return []
+        fetch_k = min(fetch_k or max(4 * k, 20), len(current.chunks))
+        dense = self._dense(current, vectors, self.embeddings.embed_query_array(query), fetch_k)
+        lexical = dict(current.lexical.top(query, fetch_k))
+        fused = fuse([(list(dense), DENSE_WEIGHT), (list(lexical), LEXICAL_WEIGHT)])
+        best = sorted(fused, key=lambda p: -fused[p])[:k]
+        return [Hit(current.chunks[p], dense.get(p, 0.0), lexical.get(p, 0.0), fused[p]) for p in best]
+
+
+class HybridRetriever(BaseRetriever):
+    """LangChain retriever over :class:`SearchEngine` (dense + BM25, reciprocal-rank fusion).
+
+    Scores are in each document's metadata: ``dense`` (cosine), ``lexical`` (BM25), ``score`` (fused).
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    engine: SearchEngine
+    k: int = 5
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        return [hit.to_document() for hit in self.engine.search(query, self.k)]
