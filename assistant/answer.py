@@ -12,8 +12,11 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from assistant.chunks import Chunk, sentence_spans
 from assistant.cleaning import Document
@@ -39,6 +42,9 @@ MAX_LIST_ITEMS = 6
 # Measured on eval/questions.jsonl (README, "How the settings were chosen").
 COVERAGE_WEIGHT = 0.05
 CROSS_LINGUAL_BONUS = 0.05
+# In sentence choice, one shared term is worth this much cosine similarity.
+SENTENCE_OVERLAP_WEIGHT = 0.01
+SENTENCE_TIE = 0.04
 
 
 @dataclass
@@ -116,20 +122,33 @@ def relevance(hits: list[Hit], terms: set[str], known: set[str], language: str) 
 
 
 Quote = tuple[Chunk, int, int, float]
+Span = tuple[int, int]
 
 
 def _sentences(doc_text: str, start: int, end: int) -> list[tuple[int, int]]:
     return sentence_spans(doc_text[start:end], start) or [(start, end)]
 
 
-def _best_sentence(chunk: Chunk, terms: set[str]) -> tuple[int, int]:
-    """The sentence sharing most terms with the question, the earliest on ties."""
+def _best_sentence(chunk: Chunk, terms: set[str], similarity: Callable[[list[str]], list[float]] | None) -> Span:
+    """The sentence(s) that best answer: by embedding similarity when given, else by shared terms.
+
+    With similarities, a runner-up within ``SENTENCE_TIE`` joins the quote (as one span from the
+    first to the second): a pronoun sentence often carries the fact its neighbour names the subject of.
+
+    Shared terms break ties (and decide alone for list questions, where the first sentence of
+    each member is quoted anyway); the earliest sentence wins a full tie.
+    """
     spans = sentence_spans(chunk.text, chunk.start) or [(chunk.start, chunk.end)]
-
-    def overlap(span: tuple[int, int]) -> int:
-        return len(terms & set(tokenize(chunk.text[span[0] - chunk.start : span[1] - chunk.start])))
-
-    return max(spans, key=lambda s: (overlap(s), -s[0]))
+    texts = [chunk.text[s - chunk.start : e - chunk.start] for s, e in spans]
+    overlaps = [len(terms & set(tokenize(t))) for t in texts]
+    sims = similarity(texts) if similarity and len(spans) > 1 else [0.0] * len(spans)
+    scores = [sims[i] + SENTENCE_OVERLAP_WEIGHT * overlaps[i] for i in range(len(spans))]
+    order = sorted(range(len(spans)), key=lambda i: (-scores[i], i))
+    best = order[0]
+    if similarity and len(order) > 1 and scores[order[1]] >= scores[best] - SENTENCE_TIE:
+        first, last = sorted((best, order[1]))
+        return spans[first][0], spans[last][1]
+    return spans[best]
 
 
 def _list_members(doc: Document, after: int, section_end: int) -> list[tuple[int, int]]:
@@ -175,8 +194,17 @@ class ExtractiveAnswerer:
         score = relevance(hits, terms, self.engine.snapshot.lexical.known(terms), language)
         if score < self.engine.settings.threshold:
             return Answer(question, NOT_FOUND[language], True, self.mode, language, relevance=score)
-        quotes = self._quotes(self._select(hits, is_list_question(question)), terms, is_list_question(question))
+        as_list = is_list_question(question)
+        similarity = None if as_list else self._similarity(query)
+        quotes = self._quotes(self._select(hits, as_list), terms, as_list, similarity)
         return self._compose(question, language, quotes, score)
+
+    def _similarity(self, query: str) -> Callable[[list[str]], list[float]]:
+        def similarity(texts: list[str]) -> list[float]:
+            vectors = self.engine.embeddings.embed_array(texts)
+            return [float(x) for x in vectors @ np.asarray(self.engine.query_vector(query))]
+
+        return similarity
 
     @staticmethod
     def _select(hits: list[Hit], as_list: bool) -> list[Hit]:
@@ -184,12 +212,14 @@ class ExtractiveAnswerer:
         best = max(h.score for h in hits)
         return [h for h in hits if h.score >= best * KEEP_RATIO[kind]][: MAX_PASSAGES[kind]]
 
-    def _quotes(self, hits: list[Hit], terms: set[str], as_list: bool) -> list[Quote]:
+    def _quotes(
+        self, hits: list[Hit], terms: set[str], as_list: bool, similarity: Callable[[list[str]], list[float]] | None
+    ) -> list[Quote]:
         """One sentence per passage; a list introduction brings the members that follow it.
 
         When a list question finds such an introduction, the list alone is the answer.
         """
-        groups = [self._quote_group(hit, terms, as_list) for hit in hits]
+        groups = [self._quote_group(hit, terms, as_list, similarity) for hit in hits]
         if as_list and (lists := [g for g in groups if len(g) > 1]):
             groups = lists[:1]
         quotes: list[Quote] = []
@@ -199,9 +229,11 @@ class ExtractiveAnswerer:
         # Read in document order, as a person would quote a page.
         return sorted(quotes, key=lambda q: (q[0].source, q[1]))
 
-    def _quote_group(self, hit: Hit, terms: set[str], as_list: bool) -> list[Quote]:
+    def _quote_group(
+        self, hit: Hit, terms: set[str], as_list: bool, similarity: Callable[[list[str]], list[float]] | None
+    ) -> list[Quote]:
         snap = self.engine.snapshot
-        start, end = _best_sentence(hit.chunk, terms)
+        start, end = _best_sentence(hit.chunk, terms, similarity)
         spans = [(start, end)]
         doc = snap.documents.get(hit.chunk.source)
         if doc is not None and doc.text[start:end].rstrip().endswith(":"):

@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 import threading
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +71,7 @@ class SearchEngine:
         self._lock = threading.Lock()
         self._snapshot: snapshot.Snapshot | None = None
         self._vectors: store.Chroma | None = None
+        self.query_vector = lru_cache(maxsize=256)(self.embeddings.embed_query_array)
         self.refresh()
 
     @classmethod
@@ -119,7 +121,7 @@ class SearchEngine:
         if not current.chunks:
             return []
         fetch_k = min(fetch_k or max(4 * k, 20), len(current.chunks))
-        dense = self._dense(current, vectors, self.embeddings.embed_query_array(query), fetch_k)
+        dense = self._dense(current, vectors, self.query_vector(query), fetch_k)
         lexical = dict(current.lexical.top(query, fetch_k))
         fused = fuse([(list(dense), DENSE_WEIGHT), (list(lexical), LEXICAL_WEIGHT)])
         best = sorted(fused, key=lambda p: -fused[p])[:k]
