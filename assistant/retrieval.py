@@ -11,8 +11,8 @@ Example:
 from __future__ import annotations
 
 import threading
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np

@@ -12,12 +12,12 @@ import tempfile
 from pathlib import Path
 
 from assistant.answer import ExtractiveAnswerer, retrieval_query
-from assistant.lexical import fold
 from assistant.config import Settings
 from assistant.documents import load_corpus
 from assistant.embeddings import load_embeddings
 from assistant.evalset import load_items, locate, relevant
 from assistant.index import sync
+from assistant.lexical import fold
 from assistant.retrieval import SearchEngine
 
 
