@@ -27,7 +27,9 @@ _TOKEN = re.compile(r"\w+", re.UNICODE)
 _ELISION = re.compile(r"\b[cdjlmnst]['’]", re.I)
 # Question words say what kind of answer is wanted, not what it is about.
 _QUESTION_WORDS = frozenset(
-    ["what", "which", "who", "whom", "whose", "when", "where", "why", "how", "does", "do", "did", "can", "could", "would", "tell", "list", "name", "quel", "quelle", "quels", "quelles", "qui", "quoi", "quand", "où", "comment", "pourquoi", "combien", "lequel", "laquelle", "lesquels", "lesquelles", "est-ce"]
+    "what which who whom whose when where why how does do did can could would tell list name "  # noqa: SIM905
+    "quel quelle quels quelles qui quoi quand où comment pourquoi combien lequel laquelle lesquels lesquelles "
+    "est-ce".split()
 )
 _STOPWORDS = frozenset(STOPWORDS_FRENCH) | frozenset(STOPWORDS_EN) | _QUESTION_WORDS
 
