@@ -134,8 +134,6 @@ def chunk_document(doc: Document, size: int, overlap: int) -> list[Chunk]:
     chunks: list[Chunk] = []
     for section, blocks in _sections(doc):
         for start, end in _pack(_units(doc, blocks, size), size, overlap):
-            chunks.append(
-                Chunk(f"{prefix}-{len(chunks):05d}", doc.source, doc.title, section, start, end, doc.text[start:end],
-                      language)  # fmt: skip
-            )
+            chunk_id = f"{prefix}-{len(chunks):05d}"
+            chunks.append(Chunk(chunk_id, doc.source, doc.title, section, start, end, doc.text[start:end], language))
     return chunks

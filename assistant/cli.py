@@ -18,7 +18,9 @@ from assistant.config import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Offline assistant answering from your documents.")
 
-CorpusOpt = Annotated[Path | None, typer.Option("--corpus", help="Corpus directory [env ASSISTANT_CORPUS, default corpus/]")]
+CorpusOpt = Annotated[
+    Path | None, typer.Option("--corpus", help="Corpus directory [env ASSISTANT_CORPUS, default corpus/]")
+]
 IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index directory [env ASSISTANT_INDEX, default index/]")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object (machine-readable).")]
 

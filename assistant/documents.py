@@ -18,7 +18,7 @@ from pathlib import Path
 from charset_normalizer import from_bytes
 
 from assistant.cleaning import Document, clean
-from assistant.formats import BINARY_PARSERS, SUPPORTED, TEXT_PARSERS, FormatError
+from assistant.formats import BINARY_PARSERS, SUPPORTED, TEXT_PARSERS, FormatError, Parsed
 
 
 @dataclass(frozen=True)
@@ -111,23 +111,30 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
         return handle.read(max_bytes + 1)
 
 
+def _parse(path: Path, suffix: str, max_bytes: int) -> Parsed | str:
+    """The parsed file, or why it cannot be read."""
+    try:
+        data = _read_bytes(path, max_bytes)
+        if not data.strip():
+            return "empty file"
+        return BINARY_PARSERS[suffix](data) if suffix in BINARY_PARSERS else TEXT_PARSERS[suffix](decode(data))
+    except FormatError as err:
+        return str(err)
+    except PermissionError:
+        return "permission denied"
+    except OSError as err:
+        return f"unreadable ({err.strerror or err.__class__.__name__})"
+
+
 def load_document(root: Path, path: Path, max_bytes: int) -> Document | Skipped:
     """Read, parse and clean one file, or say why it cannot be used."""
     source = _relative(root, path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
         return Skipped(source, f"unsupported file type ({suffix or 'no extension'})")
-    try:
-        data = _read_bytes(path, max_bytes)
-        if not data.strip():
-            return Skipped(source, "empty file")
-        parsed = BINARY_PARSERS[suffix](data) if suffix in BINARY_PARSERS else TEXT_PARSERS[suffix](decode(data))
-    except FormatError as err:
-        return Skipped(source, str(err))
-    except PermissionError:
-        return Skipped(source, "permission denied")
-    except OSError as err:
-        return Skipped(source, f"unreadable ({err.strerror or err.__class__.__name__})")
+    parsed = _parse(path, suffix, max_bytes)
+    if isinstance(parsed, str):
+        return Skipped(source, parsed)
     document = clean(parsed, source, fallback_title=path.stem.replace("_", " ").replace("-", " "))
     if not document.text.strip():
         return Skipped(source, "no text after cleaning")

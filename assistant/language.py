@@ -9,7 +9,9 @@ import py3langid
 
 LANGUAGES = ("fr", "en")
 # Unmistakable French function words settle short questions the statistical model hesitates on.
-_FRENCH_MARKERS = re.compile(r"\b(quel(le)?s?|qu['’]|est-ce|où|depuis|combien|pourquoi|comment|les|des|du|une?)\b", re.I)
+_FRENCH_MARKERS = re.compile(
+    r"\b(quel(le)?s?|qu['’]|est-ce|où|depuis|combien|pourquoi|comment|les|des|du|une?)\b", re.IGNORECASE
+)
 _ENGLISH_MARKERS = re.compile(r"\b(what|which|who|when|where|why|how|the|does|is|are)\b", re.I)
 
 

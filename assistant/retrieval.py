@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from langchain_chroma import Chroma
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
@@ -25,6 +26,7 @@ from assistant import snapshot, store
 from assistant.chunks import Chunk
 from assistant.config import Settings
 from assistant.embeddings import SentenceTransformerEmbeddings, load_embeddings
+from assistant.snapshot import Snapshot
 
 RRF_K = 60
 DENSE_WEIGHT = 1.0
@@ -69,8 +71,8 @@ class SearchEngine:
         self.settings = settings
         self.embeddings = embeddings
         self._lock = threading.Lock()
-        self._snapshot: snapshot.Snapshot | None = None
-        self._vectors: store.Chroma | None = None
+        self._snapshot: Snapshot | None = None
+        self._vectors: Chroma | None = None
         self.query_vector = lru_cache(maxsize=256)(self.embeddings.embed_query_array)
         self.refresh()
 
@@ -91,7 +93,7 @@ class SearchEngine:
         return cls(settings, embeddings or load_embeddings(settings.embedder, settings.batch_size))
 
     @property
-    def snapshot(self) -> snapshot.Snapshot:
+    def snapshot(self) -> Snapshot:
         assert self._snapshot is not None
         return self._snapshot
 
@@ -107,7 +109,7 @@ class SearchEngine:
             self._snapshot, self._vectors = loaded, vectors
         return True
 
-    def _dense(self, current: snapshot.Snapshot, vectors: store.Chroma, query: np.ndarray, k: int) -> dict[int, float]:
+    def _dense(self, current: Snapshot, vectors: Chroma, query: np.ndarray, k: int) -> dict[int, float]:
         found = vectors.similarity_search_by_vector_with_relevance_scores(query.tolist(), k=k)
         # Chroma's cosine distance is 1 - similarity; chunks an interrupted run left are ignored.
         return {current.position[d.id]: 1.0 - dist for d, dist in found if d.id in current.position}

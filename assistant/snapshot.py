@@ -1,9 +1,10 @@
 """The committed state of the index: which chunks answer, and how they were built.
 
 A snapshot is a directory ``<index>/snapshots/<name>/`` holding ``meta.json``, ``chunks.jsonl``,
-``documents.jsonl`` (the cleaned texts that offsets refer to) and the BM25 index. ``<index>/CURRENT`` names the committed one and is replaced atomically: that
-rename is the commit point of every indexing run. Readers only trust chunks listed in the
-committed snapshot, so vectors written by an interrupted run never reach an answer.
+``documents.jsonl`` (the cleaned texts that offsets refer to) and the BM25 index.
+``<index>/CURRENT`` names the committed one and is replaced atomically: that rename is the commit
+point of every indexing run. Readers only trust chunks listed in the committed snapshot, so vectors
+written by an interrupted run never reach an answer.
 """
 
 from __future__ import annotations
@@ -92,9 +93,7 @@ def _document_from(data: dict[str, Any]) -> Document:
     return Document(source=data["source"], title=data["title"], text=data["text"], blocks=blocks)
 
 
-def commit(
-    index_dir: Path, meta: Meta, chunks: list[Chunk], lexical: LexicalIndex, documents: list[Document]
-) -> str:
+def commit(index_dir: Path, meta: Meta, chunks: list[Chunk], lexical: LexicalIndex, documents: list[Document]) -> str:
     """Write a snapshot next to the current one, then switch ``CURRENT`` to it atomically."""
     name = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**9:09d}"
     root = snapshots_dir(index_dir)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import chromadb
+from chromadb.api import ClientAPI
 from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
@@ -27,7 +28,7 @@ def chroma_dir(index_dir: Path) -> Path:
     return index_dir / "chroma"
 
 
-def open_client(index_dir: Path) -> chromadb.ClientAPI:
+def open_client(index_dir: Path) -> ClientAPI:
     """The embedded Chroma client for ``index_dir`` (telemetry off)."""
     settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True, is_persistent=True)
     try:
@@ -36,7 +37,7 @@ def open_client(index_dir: Path) -> chromadb.ClientAPI:
         raise StoreError(f"cannot open the Chroma store in {chroma_dir(index_dir)} ({err.__class__.__name__})") from err
 
 
-def vector_store(client: chromadb.ClientAPI, name: str, embeddings: Embeddings) -> Chroma:
+def vector_store(client: ClientAPI, name: str, embeddings: Embeddings) -> Chroma:
     """The LangChain vector store for collection ``name`` (created with cosine distance if new)."""
     if not name.startswith(COLLECTION_PREFIX):
         raise ValueError(f"collection names must start with {COLLECTION_PREFIX!r}, got {name!r}")
@@ -77,7 +78,7 @@ def delete_ids(store: Chroma, ids: list[str]) -> None:
         store.delete(ids=batch)
 
 
-def drop_other_collections(client: chromadb.ClientAPI, keep: str) -> list[str]:
+def drop_other_collections(client: ClientAPI, keep: str) -> list[str]:
     """Delete our collections other than ``keep`` (left by another embedder or a rebuild)."""
     dropped = []
     for collection in client.list_collections():

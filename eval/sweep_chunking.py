@@ -55,7 +55,8 @@ def main() -> None:
     print(f"{'size':>6} {'chunks':>6} {'hit@1':>6} {'hit@3':>6} {'hit@5':>6} {'mrr@10':>6} {'facts':>6}")
     for size in sizes:
         m = measure(size)
-        print(f"{size:>6} {m['chunks']:>6} {m['hit@1']:>6.3f} {m['hit@3']:>6.3f} {m['hit@5']:>6.3f} {m['mrr@10']:>6.3f} {m['fact_recall']:>6.3f}")
+        cells = [m[key] for key in ("hit@1", "hit@3", "hit@5", "mrr@10", "fact_recall")]
+        print(f"{size:>6} {m['chunks']:>6} " + " ".join(f"{v:>6.3f}" for v in cells))
 
 
 if __name__ == "__main__":

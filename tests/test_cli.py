@@ -15,13 +15,14 @@ from assistant.config import Settings
 from .conftest import CORPUS
 
 
-def run(args: list[str], settings: Settings | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str], settings: Settings | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     if settings:
         env |= {"ASSISTANT_CORPUS": str(settings.corpus), "ASSISTANT_INDEX": str(settings.index)}
-    result = subprocess.run(
-        [sys.executable, "-m", "assistant", *args], input=stdin, capture_output=True, text=True, env=env, timeout=300
-    )
+    command = [sys.executable, "-m", "assistant", *args]
+    result = subprocess.run(command, input=stdin, capture_output=True, text=True, env=env, timeout=300, check=False)
     assert "Traceback" not in result.stderr + result.stdout
     return result
 

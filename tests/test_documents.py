@@ -22,7 +22,10 @@ def test_seed_pages_get_their_real_titles_and_lose_web_junk() -> None:
     docs, skipped = _load(CORPUS)
     assert skipped == {}
     titles = {d.title for d in docs.values()}  # type: ignore[attr-defined]
-    assert titles == {"Les partenariats et réseaux internationaux", "Les Assises nationales de la protection de l'enfance"}
+    assert titles == {
+        "Les partenariats et réseaux internationaux",
+        "Les Assises nationales de la protection de l'enfance",
+    }
     for doc in docs.values():
         text = doc.text  # type: ignore[attr-defined]
         assert "[shortmenu" not in text and "menu_anchor_color" not in text
@@ -57,7 +60,8 @@ def test_html_keeps_visible_text_only(tmp_path: Path) -> None:
 
 
 def test_markdown_headings_and_front_matter(tmp_path: Path) -> None:
-    (tmp_path / "note.md").write_text("---\ntitle: Note\n---\n# Partie\n\nUn paragraphe.\n\n- a\n- b\n", encoding="utf-8")
+    text = "---\ntitle: Note\n---\n# Partie\n\nUn paragraphe.\n\n- a\n- b\n"
+    (tmp_path / "note.md").write_text(text, encoding="utf-8")
     docs, _ = _load(tmp_path)
     doc = docs["note.md"]
     assert doc.title == "Note"  # type: ignore[attr-defined]
