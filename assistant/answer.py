@@ -60,6 +60,11 @@ class Citation:
     quote_start: int
     quote_end: int
 
+    @classmethod
+    def of(cls, n: int, chunk: Chunk, score: float, quote: tuple[int, int]) -> Citation:
+        """Citation ``[n]`` of ``chunk``, quoting the document span ``quote``."""
+        return cls(n, chunk.source, chunk.title, chunk.section, chunk.text, chunk.start, chunk.end, score, *quote)
+
     def as_json(self) -> dict[str, Any]:
         return {
             "n": self.n,
@@ -83,6 +88,11 @@ class Answer:
     language: str
     citations: list[Citation] = field(default_factory=list)
     relevance: float = 0.0
+    # Why the answer is not what the mode promised (LLM unreachable, fallback), for the user.
+    notice: str | None = None
+    # Generated sentences removed because the passages did not support them.
+    dropped: list[str] = field(default_factory=list)
+    query: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -93,7 +103,27 @@ class Answer:
             "language": self.language,
             "relevance": round(self.relevance, 4),
             "citations": [c.as_json() for c in self.citations],
+            "notice": self.notice,
+            "dropped": self.dropped,
+            "query": self.query,
         }
+
+
+@dataclass
+class Retrieved:
+    """What retrieval found for a question: the passages and whether they can answer it."""
+
+    question: str
+    language: str
+    query: str
+    hits: list[Hit]
+    terms: set[str]
+    relevance: float
+    answerable: bool
+
+    def abstention(self, mode: str) -> Answer:
+        return Answer(self.question, NOT_FOUND[self.language], True, mode, self.language,
+                      relevance=self.relevance, query=self.query)  # fmt: skip
 
 
 def retrieval_query(question: str, history: list[str] | None = None) -> str:
@@ -119,6 +149,13 @@ def relevance(hits: list[Hit], terms: set[str], known: set[str], language: str) 
     coverage = len(known) / len(terms) if terms else 0.0
     cross = CROSS_LINGUAL_BONUS if best.chunk.language != language else 0.0
     return best.dense + COVERAGE_WEIGHT * coverage + cross
+
+
+def select_passages(hits: list[Hit], as_list: bool) -> list[Hit]:
+    """The passages worth quoting: those scoring close to the best one."""
+    kind = "list" if as_list else "single"
+    best = max(h.score for h in hits)
+    return [h for h in hits if h.score >= best * KEEP_RATIO[kind]][: MAX_PASSAGES[kind]]
 
 
 Quote = tuple[Chunk, int, int, float]
@@ -186,18 +223,28 @@ class ExtractiveAnswerer:
         Raises:
             QuestionError: empty or over-long question.
         """
+        return self.answer(self.retrieve(question, history))
+
+    def retrieve(self, question: str, history: list[str] | None = None, query: str | None = None) -> Retrieved:
+        """Search for ``question`` (or the standalone ``query`` given) and judge if it is answerable."""
         question = clean_question(question, self.engine.settings.max_question_chars)
         language = detect_language(question)
-        query = retrieval_query(question, history)
+        query = query or retrieval_query(question, history)
         hits = self.engine.search(query)
         terms = set(tokenize(query))
         score = relevance(hits, terms, self.engine.snapshot.lexical.known(terms), language)
-        if score < self.engine.settings.threshold:
-            return Answer(question, NOT_FOUND[language], True, self.mode, language, relevance=score)
-        as_list = is_list_question(question)
-        similarity = None if as_list else self._similarity(query)
-        quotes = self._quotes(self._select(hits, as_list), terms, as_list, similarity)
-        return self._compose(question, language, quotes, score)
+        return Retrieved(question, language, query, hits, terms, score, score >= self.engine.settings.threshold)
+
+    def answer(self, found: Retrieved) -> Answer:
+        """The extractive answer to what :meth:`retrieve` found."""
+        if not found.answerable:
+            return found.abstention(self.mode)
+        as_list = is_list_question(found.question)
+        similarity = None if as_list else self._similarity(found.query)
+        quotes = self._quotes(select_passages(found.hits, as_list), found.terms, as_list, similarity)
+        answer = self._compose(found.question, found.language, quotes, found.relevance)
+        answer.query = found.query
+        return answer
 
     def _similarity(self, query: str) -> Callable[[list[str]], list[float]]:
         def similarity(texts: list[str]) -> list[float]:
@@ -205,12 +252,6 @@ class ExtractiveAnswerer:
             return [float(x) for x in vectors @ np.asarray(self.engine.query_vector(query))]
 
         return similarity
-
-    @staticmethod
-    def _select(hits: list[Hit], as_list: bool) -> list[Hit]:
-        kind = "list" if as_list else "single"
-        best = max(h.score for h in hits)
-        return [h for h in hits if h.score >= best * KEEP_RATIO[kind]][: MAX_PASSAGES[kind]]
 
     def _quotes(
         self, hits: list[Hit], terms: set[str], as_list: bool, similarity: Callable[[list[str]], list[float]] | None
@@ -251,9 +292,6 @@ class ExtractiveAnswerer:
         citations, lines = [], []
         for n, (chunk, start, end, hit_score) in enumerate(quotes, 1):
             lines.append(f"« {chunk.text[start - chunk.start : end - chunk.start]} » [{n}]")
-            citations.append(
-                Citation(n, chunk.source, chunk.title, chunk.section, chunk.text, chunk.start, chunk.end,
-                         hit_score, start, end)
-            )  # fmt: skip
+            citations.append(Citation.of(n, chunk, hit_score, (start, end)))
         body = f" {lines[0]}" if len(lines) == 1 else "".join(f"\n- {line}" for line in lines)
         return Answer(question, INTRO[language] + body, False, self.mode, language, citations, score)

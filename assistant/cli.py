@@ -73,6 +73,8 @@ def _warn_if_stale(settings: Settings, created: float) -> None:
 
 
 def _print_answer(answer: Any) -> None:
+    if answer.notice:
+        typer.echo(f"note: {answer.notice}", err=True)
     typer.echo(answer.answer)
     if answer.citations:
         typer.echo("\nSources:")
@@ -107,18 +109,21 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question, or - to read JSON lines from stdin.")],
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
-    mode: Annotated[str, typer.Option("--mode", help="Answer mode: extractive.")] = "extractive",
+    mode: Annotated[
+        str, typer.Option("--mode", help="auto (the LLM when available, else extractive), llm or extractive.")
+    ] = "auto",
     history: Annotated[list[str] | None, typer.Option("--history", help="Earlier question (repeatable).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Answer a question from the indexed documents, with citations."""
     from assistant.answer import ExtractiveAnswerer
+    from assistant.generation import MODES, make_answerer
     from assistant.questions import QuestionError, clean_question
     from assistant.retrieval import SearchEngine
 
     settings = Settings.from_env(corpus, index)
-    if mode != "extractive":
-        raise UsageError(f"unknown mode {mode!r} (available: extractive)")
+    if mode not in MODES:
+        raise UsageError(f"unknown mode {mode!r} (available: {', '.join(MODES)})")
     if question != "-":
         try:
             clean_question(question, settings.max_question_chars)
@@ -126,7 +131,9 @@ def ask(
             raise UsageError(str(err)) from err
     engine = SearchEngine.open(settings)
     _warn_if_stale(settings, engine.snapshot.meta.created)
-    answerer = ExtractiveAnswerer(engine)
+    answerer, notice = make_answerer(ExtractiveAnswerer(engine), mode, progress=sys.stderr.isatty())
+    if notice:
+        typer.echo(f"note: {notice}", err=True)
     if question == "-":
         _batch(answerer)
         return
@@ -141,11 +148,21 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     from assistant.documents import CorpusError
     from assistant.embeddings import EmbedderError
     from assistant.index import IndexBusy
+    from assistant.llm import LLMUnavailable
     from assistant.retrieval import EmbedderMismatch
     from assistant.snapshot import IndexBroken, IndexMissing
     from assistant.store import StoreError
 
-    return (CorpusError, EmbedderError, IndexBusy, EmbedderMismatch, IndexBroken, IndexMissing, StoreError)
+    return (
+        CorpusError,
+        EmbedderError,
+        IndexBusy,
+        EmbedderMismatch,
+        IndexBroken,
+        IndexMissing,
+        StoreError,
+        LLMUnavailable,
+    )
 
 
 def main() -> None:

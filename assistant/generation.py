@@ -1,0 +1,151 @@
+"""Generated answers: the language model writes, the grounding check decides what is shown.
+
+Retrieval and abstention are the extractive mode's own (same threshold, same "not in the
+documents"), so the two modes abstain alike. The model sees only the passages worth quoting;
+its answer is checked sentence by sentence (:mod:`assistant.grounding`). When nothing valid
+remains, or the model cannot be reached, the extractive answer is given instead, with a notice.
+
+Example:
+    >>> answerer = GenerativeAnswerer(ExtractiveAnswerer(engine), load_chat_model(settings))  # doctest: +SKIP
+    >>> for event in answerer.stream("Quels réseaux ?"): ...  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from langchain_core.language_models import BaseChatModel
+
+from assistant.answer import Answer, Citation, ExtractiveAnswerer, Retrieved, is_list_question, select_passages
+from assistant.grounding import Checked, Grounder
+from assistant.prompting import NOT_FOUND_MARK, answer_messages, rewrite_messages
+from assistant.questions import clean_question
+from assistant.retrieval import Hit
+
+log = logging.getLogger(__name__)
+
+# Four passages keep the prompt near 700 tokens: prefill dominates the wait on 2 cores.
+MAX_LLM_PASSAGES = 4
+REWRITE_MAX_TOKENS = 48
+NOTICES = {
+    "unreachable": {
+        "fr": "Le modèle de langage est injoignable ({error}) : réponse extractive.",
+        "en": "The language model could not be reached ({error}): extractive answer shown.",
+    },
+    "unsupported": {
+        "fr": "La réponse générée n’était pas appuyée par les passages : réponse extractive.",
+        "en": "The generated answer was not supported by the passages: extractive answer shown.",
+    },
+}
+
+
+class GenerativeAnswerer:
+    """Answers with a LangChain chat model over the extractive mode's retrieval.
+
+    :meth:`stream` yields text as the model writes it, then the checked :class:`Answer` last.
+    """
+
+    mode = "llm"
+
+    def __init__(self, extractive: ExtractiveAnswerer, chat: BaseChatModel) -> None:
+        self.extractive = extractive
+        self.chat = chat
+
+    def ask(self, question: str, history: list[str] | None = None) -> Answer:
+        """The checked answer (the streamed text discarded)."""
+        final = None
+        for event in self.stream(question, history):
+            if isinstance(event, Answer):
+                final = event
+        assert final is not None  # stream always ends with an Answer
+        return final
+
+    def stream(self, question: str, history: list[str] | None = None) -> Iterator[str | Answer]:
+        """Yield the model's text as it comes, then the checked answer."""
+        question = clean_question(question, self.extractive.engine.settings.max_question_chars)
+        try:
+            query = self.rewrite(question, history or [])
+            found = self.extractive.retrieve(question, history, query=query)
+            if not found.answerable:
+                yield found.abstention(self.mode)
+                return
+            hits = select_passages(found.hits, is_list_question(question))[:MAX_LLM_PASSAGES]
+            parts: list[str] = []
+            for chunk in self.chat.stream(answer_messages(question, found.language, [h.chunk for h in hits])):
+                text = str(chunk.content)
+                parts.append(text)
+                yield text
+        except Exception as err:  # any transport or model failure: the extractive answer still stands
+            log.warning("language model failed: %s", err)
+            yield self._fallback(question, history, "unreachable", _short(err))
+            return
+        yield self._checked(found, hits, "".join(parts))
+
+    def rewrite(self, question: str, history: list[str]) -> str | None:
+        """A standalone version of a follow-up question, written by the model (None without history)."""
+        if not history:
+            return None
+        reply = self.chat.invoke(rewrite_messages(question, history), max_tokens=REWRITE_MAX_TOKENS)
+        rewritten = str(reply.content).strip().strip('"«» ').splitlines()
+        candidate = rewritten[0].strip() if rewritten else ""
+        # A rewrite that lost the question (empty, rambling) is worse than the heuristic.
+        if not candidate or len(candidate) > 3 * len(question) + 200:
+            return None
+        return f"{candidate} {question}" if candidate != question else candidate
+
+    def _checked(self, found: Retrieved, hits: list[Hit], text: str) -> Answer:
+        engine = self.extractive.engine
+        checked = Grounder([h.chunk for h in hits], engine.embeddings, engine.snapshot.lexical.known).check(text)
+        if checked.not_found or NOT_FOUND_MARK in text:
+            answer = found.abstention(self.mode)
+            answer.dropped = []
+            return answer
+        if not checked.used:
+            fallback = self.extractive.answer(found)
+            fallback.notice = NOTICES["unsupported"][found.language]
+            fallback.dropped = checked.dropped
+            return fallback
+        return _compose(found, hits, checked)
+
+    def _fallback(self, question: str, history: list[str] | None, why: str, error: str) -> Answer:
+        answer = self.extractive.ask(question, history)
+        answer.notice = NOTICES[why][answer.language].format(error=error)
+        return answer
+
+
+def _compose(found: Retrieved, hits: list[Hit], checked: Checked) -> Answer:
+    citations = [Citation.of(n, hits[i].chunk, hits[i].score, checked.quotes[i]) for n, i in enumerate(checked.used, 1)]
+    return Answer(found.question, checked.text, False, GenerativeAnswerer.mode, found.language, citations,
+                  found.relevance, dropped=checked.dropped, query=found.query)  # fmt: skip
+
+
+def _short(err: Exception) -> str:
+    text = str(err).splitlines()[0] if str(err) else err.__class__.__name__
+    return text[:120]
+
+
+Answerer = ExtractiveAnswerer | GenerativeAnswerer
+MODES = ("auto", "llm", "extractive")
+
+
+def make_answerer(extractive: ExtractiveAnswerer, mode: str, progress: bool = False) -> tuple[Answerer, str | None]:
+    """The answerer for ``mode``, and a notice when ``auto`` had to fall back to extractive.
+
+    Raises:
+        ValueError: unknown mode.
+        LLMUnavailable: ``llm`` asked for and no model can be used.
+    """
+    from assistant.llm import LLMUnavailable, load_chat_model
+
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r} (available: {', '.join(MODES)})")
+    if mode == "extractive":
+        return extractive, None
+    try:
+        chat = load_chat_model(extractive.engine.settings, progress=progress)
+    except LLMUnavailable as err:
+        if mode == "llm":
+            raise
+        return extractive, str(err)
+    return GenerativeAnswerer(extractive, chat), None

@@ -1,0 +1,157 @@
+"""Chat models: the bundled local LLM (llama.cpp) or any OpenAI-compatible endpoint, as LangChain models.
+
+:func:`load_chat_model` picks the endpoint when ``ASSISTANT_LLM_BASE_URL`` is set (through
+``langchain_openai.ChatOpenAI``), else the bundled Qwen2.5-Coder-1.5B GGUF run in-process by
+``llama-cpp-python`` behind :class:`LlamaCppChat`. A process loads the bundled model once.
+
+Example:
+    >>> chat = load_chat_model(Settings.from_env())  # doctest: +SKIP
+    >>> chat.invoke("Bonjour").content  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import ConfigDict, PrivateAttr
+
+from assistant.config import Settings
+from assistant.model_file import ModelFileError, bundled_model_path
+
+HOW_TO_ENABLE = (
+    "the bundled LLM is not installed (answers stay extractive): run `make setup`, "
+    "or `pip install -e '.[llm]'`, or point ASSISTANT_LLM_BASE_URL at an OpenAI-compatible server"
+)
+# Prompt + passages + answer fit well inside this; a larger context only costs memory.
+N_CTX = 4096
+_ROLES = {"human": "user", "ai": "assistant", "system": "system"}
+
+
+class LLMUnavailable(RuntimeError):
+    """No language model can be used; the message says how to enable one."""
+
+
+class LlamaCppChat(BaseChatModel):
+    """A LangChain chat model over an in-process ``llama_cpp.Llama`` (greedy, streaming).
+
+    llama.cpp contexts are not thread-safe: calls are serialized, so concurrent users queue.
+
+    Example:
+        >>> chat = LlamaCppChat(model_path="model.gguf")  # doctest: +SKIP
+        >>> for chunk in chat.stream("Bonjour"): print(chunk.content, end="")  # doctest: +SKIP
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    model_path: str
+    n_ctx: int = N_CTX
+    n_threads: int = max(1, os.cpu_count() or 1)
+    max_tokens: int = 320
+    temperature: float = 0.0
+    _llama: Any = PrivateAttr(default=None)
+    _lock: Any = PrivateAttr(default_factory=threading.Lock)
+
+    def model_post_init(self, context: Any, /) -> None:
+        from llama_cpp import Llama
+
+        self._llama = Llama(
+            model_path=self.model_path, n_ctx=self.n_ctx, n_threads=self.n_threads, n_batch=512, verbose=False
+        )
+
+    @property
+    def _llm_type(self) -> str:
+        return "llama-cpp"
+
+    @property
+    def llama(self) -> Any:
+        """The underlying ``llama_cpp.Llama`` (for token counts and timings)."""
+        return self._llama
+
+    def _request(self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any) -> dict[str, Any]:
+        return {
+            "messages": [{"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages],
+            "max_tokens": kwargs.get("max_tokens", self.max_tokens),
+            "temperature": self.temperature,
+            "stop": stop,
+        }
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        with self._lock:
+            result = self._llama.create_chat_completion(**self._request(messages, stop, **kwargs))
+        text = result["choices"][0]["message"]["content"] or ""
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))], llm_output=result["usage"])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        with self._lock:
+            for part in self._llama.create_chat_completion(**self._request(messages, stop, **kwargs), stream=True):
+                delta = part["choices"][0]["delta"].get("content")
+                if delta:
+                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
+                    if run_manager:
+                        run_manager.on_llm_new_token(delta, chunk=chunk)
+                    yield chunk
+
+
+@lru_cache(maxsize=2)
+def _bundled(model_path: str, max_tokens: int) -> LlamaCppChat:
+    return LlamaCppChat(model_path=model_path, max_tokens=max_tokens)
+
+
+def llm_installed() -> bool:
+    """True when ``llama-cpp-python`` can be imported (the ``[llm]`` extra)."""
+    try:
+        import llama_cpp  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def describe(settings: Settings) -> str:
+    """One line for status displays: which model answers."""
+    if settings.llm_base_url:
+        return f"{settings.llm_model} @ {settings.llm_base_url}"
+    return "Qwen2.5-Coder-1.5B-Instruct Q4_K_M (local)" if llm_installed() else "none (extractive)"
+
+
+def load_chat_model(settings: Settings, progress: bool = False) -> BaseChatModel:
+    """The chat model the settings name; raises :class:`LLMUnavailable` with how to enable one."""
+    if settings.llm_base_url:
+        from langchain_openai import ChatOpenAI
+        from pydantic import SecretStr
+
+        return ChatOpenAI(
+            base_url=settings.llm_base_url,
+            model=settings.llm_model,
+            api_key=SecretStr(settings.llm_api_key or "not-needed"),
+            temperature=0.0,
+            max_completion_tokens=settings.llm_max_tokens,
+            timeout=settings.llm_timeout,
+            max_retries=0,
+        )
+    if not llm_installed():
+        raise LLMUnavailable(HOW_TO_ENABLE)
+    try:
+        path = bundled_model_path(settings.model_cache, progress=progress)
+    except ModelFileError as err:
+        raise LLMUnavailable(str(err)) from err
+    return _bundled(str(path), settings.llm_max_tokens)
