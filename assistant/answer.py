@@ -239,12 +239,15 @@ class ExtractiveAnswerer:
         """The extractive answer to what :meth:`retrieve` found."""
         if not found.answerable:
             return found.abstention(self.mode)
-        as_list = is_list_question(found.question)
-        similarity = None if as_list else self._similarity(found.query)
-        quotes = self._quotes(select_passages(found.hits, as_list), found.terms, as_list, similarity)
-        answer = self._compose(found.question, found.language, quotes, found.relevance)
+        answer = self._compose(found.question, found.language, self.evidence(found), found.relevance)
         answer.query = found.query
         return answer
+
+    def evidence(self, found: Retrieved) -> list[Quote]:
+        """The sentences that answer, as (chunk, start, end, score), in document order."""
+        as_list = is_list_question(found.question)
+        similarity = None if as_list else self._similarity(found.query)
+        return self._quotes(select_passages(found.hits, as_list), found.terms, as_list, similarity)
 
     def _similarity(self, query: str) -> Callable[[list[str]], list[float]]:
         def similarity(texts: list[str]) -> list[float]:

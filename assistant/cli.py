@@ -144,6 +144,56 @@ def ask(
         _print_answer(answer)
 
 
+@app.command()
+def serve(
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    host: Annotated[str, typer.Option("--host", help="Address to bind [env ASSISTANT_HOST].")] = "",
+    port: Annotated[int, typer.Option("--port", help="Port [env ASSISTANT_PORT, default 7860].")] = 0,
+    watch: Annotated[bool, typer.Option("--watch", help="Reindex when corpus files change.")] = False,
+    auth: Annotated[
+        str, typer.Option("--auth", help="USER:PASSWORD required to open the chat [env ASSISTANT_AUTH].")
+    ] = "",
+    no_llm: Annotated[bool, typer.Option("--no-llm", help="Do not load the language model.")] = False,
+) -> None:
+    """Start the web chat (127.0.0.1:7860 unless told otherwise)."""
+    from assistant.snapshot import IndexMissing, load_meta
+    from assistant.web.app import build_app, launch
+    from assistant.web.service import ChatService
+
+    settings = Settings.from_env(corpus, index)
+    host = host or os.environ.get("ASSISTANT_HOST") or "127.0.0.1"
+    port = port or int(os.environ.get("ASSISTANT_PORT") or 7860)
+    credentials = _credentials(auth or os.environ.get("ASSISTANT_AUTH") or "")
+    try:
+        load_meta(settings.index)
+    except IndexMissing:
+        typer.echo("No index yet: indexing the corpus first.", err=True)
+        typer.echo(_index_summary(settings), err=True)
+    service = ChatService(settings, load_llm=not no_llm)
+    if service.llm_notice:
+        typer.echo(f"note: {service.llm_notice}", err=True)
+    if watch:
+        service.watch()
+    typer.echo(f"Web chat on http://{host}:{port}/  (Ctrl+C to stop)", err=True)
+    launch(build_app(service), host, port, credentials)
+
+
+def _index_summary(settings: Settings) -> str:
+    from assistant.index import sync
+
+    return sync(settings, progress=sys.stderr.isatty()).summary()
+
+
+def _credentials(raw: str) -> tuple[str, str] | None:
+    if not raw:
+        return None
+    user, sep, password = raw.partition(":")
+    if not sep or not user or not password:
+        raise UsageError("--auth must be USER:PASSWORD")
+    return user, password
+
+
 def _known_errors() -> tuple[type[BaseException], ...]:
     from assistant.documents import CorpusError
     from assistant.embeddings import EmbedderError

@@ -14,19 +14,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from dataclasses import replace
 
 from langchain_core.language_models import BaseChatModel
 
-from assistant.answer import Answer, Citation, ExtractiveAnswerer, Retrieved, is_list_question, select_passages
-from assistant.grounding import Checked, Grounder
-from assistant.prompting import NOT_FOUND_MARK, answer_messages, rewrite_messages
+from assistant.answer import Answer, Citation, ExtractiveAnswerer, Retrieved, is_list_question
+from assistant.chunks import Chunk, sentence_spans
+from assistant.grounding import Checked, Grounder, complete_list
+from assistant.lexical import tokenize
+from assistant.prompting import NOT_FOUND_MARK, answer_messages, list_notes, rewrite_messages
 from assistant.questions import clean_question
 from assistant.retrieval import Hit
 
 log = logging.getLogger(__name__)
 
-# Four passages keep the prompt near 700 tokens: prefill dominates the wait on 2 cores.
-MAX_LLM_PASSAGES = 4
+# Prefill dominates the wait on 2 cores: a few short passages, not whole chunks.
+MAX_LLM_PASSAGES = 6
 REWRITE_MAX_TOKENS = 48
 NOTICES = {
     "unreachable": {
@@ -70,9 +73,11 @@ class GenerativeAnswerer:
             if not found.answerable:
                 yield found.abstention(self.mode)
                 return
-            hits = select_passages(found.hits, is_list_question(question))[:MAX_LLM_PASSAGES]
+            passages = self.passages(found)
             parts: list[str] = []
-            for chunk in self.chat.stream(answer_messages(question, found.language, [h.chunk for h in hits])):
+            # A follow-up reaches the model in its standalone form, pronouns resolved.
+            asked = found.query if history else question
+            for chunk in self.chat.stream(answer_messages(asked, found.language, [p.chunk for p in passages])):
                 text = str(chunk.content)
                 parts.append(text)
                 yield text
@@ -80,7 +85,7 @@ class GenerativeAnswerer:
             log.warning("language model failed: %s", err)
             yield self._fallback(question, history, "unreachable", _short(err))
             return
-        yield self._checked(found, hits, "".join(parts))
+        yield self._checked(found, passages, "".join(parts))
 
     def rewrite(self, question: str, history: list[str]) -> str | None:
         """A standalone version of a follow-up question, written by the model (None without history)."""
@@ -89,10 +94,42 @@ class GenerativeAnswerer:
         reply = self.chat.invoke(rewrite_messages(question, history), max_tokens=REWRITE_MAX_TOKENS)
         rewritten = str(reply.content).strip().strip('"«» ').splitlines()
         candidate = rewritten[0].strip() if rewritten else ""
-        # A rewrite that lost the question (empty, rambling) is worse than the heuristic.
-        if not candidate or len(candidate) > 3 * len(question) + 200:
+        # A rewrite that lost the question (empty, rambling) or the conversation's subject (no word
+        # of the earlier questions) is worse than the heuristic, which borrows the last question.
+        earlier = set(tokenize(" ".join(history))) - set(tokenize(question))
+        if not candidate or len(candidate) > 3 * len(question) + 200 or not earlier & set(tokenize(candidate)):
             return None
-        return f"{candidate} {question}" if candidate != question else candidate
+        # The original words stay in the query: a small model's rewrite may drop what was asked.
+        return candidate if candidate == question else f"{candidate} {question}"
+
+    def passages(self, found: Retrieved) -> list[Hit]:
+        """What the model reads: each answering sentence, with the one before it in its paragraph.
+
+        The extractive evidence already follows list introductions to their members, so a list
+        question gets every member; a single-fact question also gets its best passage whole.
+        Short passages keep prefill, the slow part on a CPU, short.
+        """
+        snap = self.extractive.engine.snapshot
+        windows: list[tuple[Chunk, int, int, float]] = []
+        if not is_list_question(found.question) and found.hits:
+            top = found.hits[0]
+            windows.append((top.chunk, top.chunk.start, top.chunk.end, top.score))
+        for chunk, start, end, score in self.extractive.evidence(found):
+            text = snap.documents[chunk.source].text
+            before = [s for s in sentence_spans(chunk.text, chunk.start) if s[1] <= start]
+            same_paragraph = before and "\n" not in text[before[-1][1] : start]
+            windows.append((chunk, before[-1][0] if same_paragraph else start, end, score))
+        merged: list[Hit] = []
+        for chunk, w_start, w_end, w_score in sorted(windows, key=lambda w: (w[0].source, w[1])):
+            start, end, score = w_start, w_end, w_score
+            last = merged[-1].chunk if merged else None
+            if last is not None and last.source == chunk.source and start < last.end:
+                start, end, score = last.start, max(end, last.end), max(score, merged[-1].score)
+                merged.pop()
+            text = snap.documents[chunk.source].text[start:end]
+            window = replace(chunk, id=f"{chunk.id}@{start}", start=start, end=end, text=text)
+            merged.append(Hit(window, score, score, score))
+        return merged[:MAX_LLM_PASSAGES]
 
     def _checked(self, found: Retrieved, hits: list[Hit], text: str) -> Answer:
         engine = self.extractive.engine
@@ -106,6 +143,9 @@ class GenerativeAnswerer:
             fallback.notice = NOTICES["unsupported"][found.language]
             fallback.dropped = checked.dropped
             return fallback
+        if is_list_question(found.question):
+            notes = list_notes([h.chunk for h in hits])
+            checked = complete_list(checked, [h.chunk for h in hits], [n is not None for n in notes], found.language)
         return _compose(found, hits, checked)
 
     def _fallback(self, question: str, history: list[str] | None, why: str, error: str) -> Answer:

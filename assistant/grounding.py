@@ -28,7 +28,9 @@ from assistant.prompting import NOT_FOUND_MARK
 
 _MARKER = re.compile(r"\s*\[(\d+)\]")
 _NUMBER = re.compile(r"\d+")
-_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,9}\b")
+_PASSAGE_REF = re.compile(r"\bpassages?\s+\d+", re.IGNORECASE)  # "see passage 1" states no fact
+# Names with two capitals or more: ESN, EuroCAN, ISPCAN.
+_ACRONYM = re.compile(r"\b[A-Z][A-Za-z0-9]{0,8}[A-Z][A-Za-z0-9]{0,8}\b")
 # Support rules, set on true and false claims about ONPE passages (README, "Grounding"): e5's
 # cosines are compressed (an unrelated French sentence scores ~0.84), so cosine alone must be high.
 LEXICAL_ALONE = 0.5  # share of the sentence's content words found in the cited passages
@@ -38,10 +40,11 @@ LEXICAL_WITH_EMBEDDING = (0.25, 0.835)
 
 @dataclass
 class Claim:
-    """One sentence of the answer, with the passages it cites (0-based) and its support."""
+    """A piece of the answer ending with its markers (a sentence, or a list item inside one)."""
 
     text: str
-    cites: list[int]
+    cites: list[int]  # marker numbers as written (1-based) until checked, then passage indices
+    sentence: int  # which sentence it belongs to, to rebuild the text
     quotes: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
@@ -56,20 +59,39 @@ class Checked:
     not_found: bool = False
 
 
-def split_claims(text: str) -> list[tuple[str, list[int]]]:
-    """Sentences of ``text`` with the marker numbers each carries (markers after the full stop count)."""
-    claims: list[tuple[str, list[int]]] = []
+_MARKER_RUN = re.compile(r"(?:\s*\[\d+\])+")
+
+
+def split_claims(text: str) -> list[Claim]:
+    """The answer's claims with the marker numbers each carries.
+
+    A sentence is split after each run of markers followed by more text ("ESN [1], EUSARF [2].")
+    so that each item is checked against its own passage; markers after a full stop belong to
+    the sentence before.
+    """
+    claims: list[Claim] = []
+    sentence = 0
     for raw in text.splitlines():
         line = raw.strip().lstrip("-*• ").strip()
         for start, end in sentence_spans(line):
-            piece = line[start:end]
-            numbers = [int(n) for n in _MARKER.findall(piece)]
-            bare = _MARKER.sub("", piece).strip()
-            if not any(ch.isalnum() for ch in bare) and claims:  # a marker left alone after a full stop
-                claims[-1][1].extend(numbers)
-            elif bare:
-                claims.append((bare, numbers))
+            piece, position = line[start:end], 0
+            if not any(ch.isalnum() for ch in _MARKER.sub("", piece)):  # markers left alone after a full stop
+                if claims:
+                    claims[-1].cites.extend(int(n) for n in _MARKER.findall(piece))
+                continue
+            for run in _MARKER_RUN.finditer(piece):
+                _add(claims, piece[position : run.start()], _MARKER.findall(run.group()), sentence)
+                position = run.end()
+            _add(claims, piece[position:], [], sentence)
+            sentence += 1
     return claims
+
+
+def _add(claims: list[Claim], text: str, numbers: list[str], sentence: int) -> None:
+    if any(ch.isalnum() for ch in text):
+        claims.append(Claim(text.strip(), [int(n) for n in numbers], sentence))
+    elif claims and claims[-1].sentence == sentence:  # trailing punctuation of the sentence
+        claims[-1].text += text.strip()
 
 
 class Grounder:
@@ -116,7 +138,8 @@ class Grounder:
 
     def _facts_ok(self, claim: str, cites: list[int]) -> bool:
         """Numbers must be in the cited passages; acronyms at least somewhere in the corpus."""
-        if not all(any(n in self.chunks[i].text for i in cites) for n in _NUMBER.findall(claim)):
+        numbers = _NUMBER.findall(_PASSAGE_REF.sub("", claim))
+        if not all(any(n in self.chunks[i].text for i in cites) for n in numbers):
             return False
         acronyms = {t for a in _ACRONYM.findall(claim) for t in tokenize(a)}
         return self.known(acronyms) == acronyms
@@ -125,21 +148,25 @@ class Grounder:
         """Keep the supported claims of ``text``, renumbered; see the module docstring."""
         if NOT_FOUND_MARK in text:
             return Checked("", [], {}, [], not_found=True)
-        raw = split_claims(text)
-        vectors = self.embeddings.embed_array([c for c, _ in raw]) if raw else np.zeros((0, 1))
+        claims = split_claims(text)
+        bare = [c.text.lstrip(",;: ") for c in claims]
+        vectors = self.embeddings.embed_array(bare) if claims else np.zeros((0, 1))
         kept: list[Claim] = []
         dropped: list[str] = []
-        for (claim, numbers), vector in zip(raw, vectors, strict=True):
-            cites = sorted({n - 1 for n in numbers if 1 <= n <= len(self.chunks)})
-            quotes = self.support(claim, cites, vector) or self._reattach(claim, vector)
+        for claim, words, vector in zip(claims, bare, vectors, strict=True):
+            cites = sorted({n - 1 for n in claim.cites if 1 <= n <= len(self.chunks)})
+            quotes = self.support(words, cites, vector) or self._reattach(words, vector)
             if quotes:
-                kept.append(Claim(claim, sorted(quotes), quotes))
+                kept.append(Claim(claim.text, sorted(quotes), claim.sentence, quotes))
             else:
-                dropped.append(claim)
+                dropped.append(words)
         return _renumber(kept, dropped)
 
     def _reattach(self, claim: str, vector: np.ndarray) -> dict[int, tuple[int, int]] | None:
-        """The single passage that best supports an uncited or mis-cited claim, if any does."""
+        """Passages that support an uncited or mis-cited claim: those naming its acronyms, else the best one."""
+        named = [i for i, c in enumerate(self.chunks) if any(a in c.text for a in _ACRONYM.findall(claim))]
+        if named and (quotes := self.support(claim, named, vector)):
+            return quotes
         ranked = sorted(range(len(self.chunks)), key=lambda i: -self._best_sentence(i, vector)[0])
         return next((q for i in ranked[:3] if (q := self.support(claim, [i], vector))), None)
 
@@ -147,13 +174,47 @@ class Grounder:
 def _renumber(claims: list[Claim], dropped: list[str]) -> Checked:
     used: list[int] = []
     quotes: dict[int, tuple[int, int]] = {}
-    sentences = []
+    sentences: dict[int, str] = {}
     for claim in claims:
         for i in claim.cites:
             if i not in used:
                 used.append(i)
                 quotes[i] = claim.quotes[i]
         markers = "".join(f"[{used.index(i) + 1}]" for i in claim.cites)
-        body = claim.text if claim.text[-1:] in ".!?…" else claim.text + "."
-        sentences.append(f"{body[:-1]} {markers}{body[-1]}")
-    return Checked(" ".join(sentences), used, quotes, dropped)
+        text = claim.text if claim.sentence in sentences else claim.text.lstrip(",;: ")
+        end = text[-1] if text[-1] in ".!?…;:," else ""
+        piece = f"{text[: len(text) - len(end)].rstrip()} {markers}{end}"
+        before = sentences.get(claim.sentence)
+        sentences[claim.sentence] = piece if before is None else before + ("" if piece[0] in ",;:" else " ") + piece
+    rebuilt = [body if body[-1] in ".!?…" else body.rstrip(",;:") + "." for body in sentences.values()]
+    return Checked(" ".join(rebuilt), used, quotes, dropped)
+
+
+_ALSO_LISTED = {
+    "en": "The list in the documents also names: {items}.",
+    "fr": "La liste des documents cite aussi : {items}.",
+}
+
+
+def complete_list(checked: Checked, chunks: list[Chunk], is_item: list[bool], language: str) -> Checked:
+    """Append the list members a small model left out, each named by its acronym and cited.
+
+    Only passages that are members of a list the document itself introduces (``…tels que :``)
+    count, and only when the member names itself by an acronym the answer does not mention.
+    """
+    if not checked.used or not any(is_item):
+        return checked
+    used, quotes, items = list(checked.used), dict(checked.quotes), []
+    # The list's subject (named in its introduction) is not one of its members.
+    subject = " ".join(c.text for c, item in zip(chunks, is_item, strict=True) if not item)
+    for i, chunk in enumerate(chunks):
+        names = [n for n in _ACRONYM.findall(chunk.text) if n not in subject]
+        if not is_item[i] or i in used or not names or names[0] in checked.text:
+            continue
+        used.append(i)
+        quotes[i] = (sentence_spans(chunk.text, chunk.start) or [(chunk.start, chunk.end)])[0]
+        items.append(f"{names[0]} [{len(used)}]")
+    if not items:
+        return checked
+    extra = _ALSO_LISTED.get(language, _ALSO_LISTED["en"]).format(items=", ".join(items))
+    return Checked(f"{checked.text} {extra}", used, quotes, checked.dropped)

@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 from collections.abc import Iterator
@@ -114,7 +115,10 @@ class LlamaCppChat(BaseChatModel):
 
 @lru_cache(maxsize=2)
 def _bundled(model_path: str, max_tokens: int) -> LlamaCppChat:
-    return LlamaCppChat(model_path=model_path, max_tokens=max_tokens)
+    chat = LlamaCppChat(model_path=model_path, max_tokens=max_tokens)
+    # Free the model before the interpreter tears down the library it needs to do so.
+    atexit.register(chat.llama.close)
+    return chat
 
 
 def llm_installed() -> bool:

@@ -16,9 +16,9 @@ from .conftest import CORPUS
 
 
 def run(
-    args: list[str], settings: Settings | None = None, stdin: str | None = None
+    args: list[str], settings: Settings | None = None, stdin: str | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
+    env = dict(os.environ) | (env or {})
     if settings:
         env |= {"ASSISTANT_CORPUS": str(settings.corpus), "ASSISTANT_INDEX": str(settings.index)}
     command = [sys.executable, "-m", "assistant", *args]

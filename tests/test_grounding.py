@@ -28,7 +28,11 @@ def grounder(passages: list[Chunk], answerer: ExtractiveAnswerer) -> Grounder:
 
 def test_markers_after_the_full_stop_belong_to_the_sentence() -> None:
     claims = split_claims("ONPE est membre d’ESN [1]. Il participe à EUSARF.[2][3]\n- ISPCAN [4]")
-    assert claims == [("ONPE est membre d’ESN.", [1]), ("Il participe à EUSARF.", [2, 3]), ("ISPCAN", [4])]
+    assert [(c.text, c.cites) for c in claims] == [
+        ("ONPE est membre d’ESN.", [1]),
+        ("Il participe à EUSARF.", [2, 3]),
+        ("ISPCAN", [4]),
+    ]
 
 
 def test_supported_claims_are_kept_and_renumbered(grounder: Grounder, passages: list[Chunk]) -> None:
@@ -80,3 +84,11 @@ def test_invented_number_is_dropped_even_when_words_match(grounder: Grounder) ->
 
 def test_not_found_mark_means_abstention(grounder: Grounder) -> None:
     assert grounder.check("NOT_FOUND").not_found
+
+
+def test_list_items_are_checked_one_by_one(grounder: Grounder) -> None:
+    # "ESN" is mis-cited to the EUSARF passage: re-attached; "la NASA" has no support: dropped.
+    checked = grounder.check("ONPE participe à EUSARF [2], ESN [2], la NASA [3] et ISPCAN [3].")
+    assert checked.used == [1, 0, 2], checked
+    assert checked.text == "ONPE participe à EUSARF [1], ESN [2] et ISPCAN [3]."
+    assert checked.dropped == ["la NASA"]

@@ -1,0 +1,188 @@
+"""The Gradio web chat: streamed answers, clickable citations, source viewer, reindexing, feedback.
+
+French labels (the users are French professionals); answers come in the question's language.
+The ``/ask`` API endpoint returns the same JSON object as ``assistant ask --json``.
+
+Example:
+    >>> demo = build_app(ChatService(Settings.from_env()))  # doctest: +SKIP
+    >>> launch(demo, host="127.0.0.1", port=7860)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+from gradio.events import api
+
+from assistant.answer import Answer
+from assistant.questions import QuestionError, clean_question
+from assistant.web.feedback import record_feedback
+from assistant.web.render import CITATION_SCRIPT, CSS, answer_markdown, escape_markdown, sources_html, viewer_html
+from assistant.web.service import MODE_LABELS, ChatService
+
+EXAMPLES = [
+    "Which networks is ONPE a member of?",
+    "De quels réseaux internationaux l'ONPE est-il membre ?",
+    "Depuis quand les Assises nationales de la protection de l'enfance existent-elles ?",
+    "Qu'est-ce que le réseau EuroCAN ?",
+]
+# The viewer keeps the citations of this many recent answers (older ones stay in the chat as text).
+VIEWER_ANSWERS = 20
+Messages = list[dict[str, Any]]
+
+
+class ChatState:
+    """Per-browser-session state: the answers given, by chat message index."""
+
+    def __init__(self) -> None:
+        self.answers: dict[int, Answer] = {}
+        self.questions: dict[int, list[str]] = {}  # history each answer was given with
+
+    def recent(self) -> list[tuple[int, Answer]]:
+        return sorted(self.answers.items())[-VIEWER_ANSWERS:]
+
+
+def feedback_path() -> Path:
+    return Path(os.environ.get("ASSISTANT_FEEDBACK") or "eval/feedback.jsonl")
+
+
+def _questions(messages: Messages) -> list[str]:
+    return [str(m.get("metadata", {}).get("question") or m["content"]) for m in messages if m["role"] == "user"]
+
+
+class Handlers:
+    """The chat's event handlers, bound to the shared service."""
+
+    def __init__(self, service: ChatService) -> None:
+        self.service = service
+
+    def respond(
+        self, question: str, messages: Messages, mode: str, state: ChatState | None
+    ) -> Iterator[tuple[Any, ...]]:
+        """Stream the answer into the chat, then fill the sources panel and the viewer."""
+        state = state or ChatState()
+        history = _questions(messages)
+        try:
+            question = clean_question(question, self.service.settings.max_question_chars)
+        except QuestionError as err:
+            yield messages, question, gr.skip(), gr.skip(), state, f"⚠️ {err}"
+            return
+        messages = [
+            *messages,
+            {"role": "user", "content": escape_markdown(question), "metadata": {"question": question}},
+        ]
+        index = len(messages)
+        messages = [*messages, {"role": "assistant", "content": "…"}]
+        partial = ""
+        yield messages, "", gr.skip(), gr.skip(), state, ""
+        for event in self.service.stream(question, history, mode):
+            if isinstance(event, str):
+                partial += event
+                messages[index] = {"role": "assistant", "content": escape_markdown(partial) + " ▌"}
+                yield messages, "", gr.skip(), gr.skip(), state, ""
+                continue
+            state.answers[index], state.questions[index] = event, history
+            messages[index] = {"role": "assistant", "content": answer_markdown(event, index)}
+            viewer = viewer_html(state.recent(), self.service.engine.snapshot.documents)
+            yield messages, "", sources_html(event, index), viewer, state, ""
+
+    def safe_respond(self, *args: Any) -> Iterator[tuple[Any, ...]]:
+        # A failure shows as one sentence in the page, never as a trace.
+        try:
+            yield from self.respond(*args)
+        except Exception as err:
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), f"⚠️ Erreur : {_short(err)}"
+
+    def like(self, state: ChatState | None, data: gr.LikeData) -> str:
+        index = data.index if isinstance(data.index, int) else data.index[0]
+        answer = state.answers.get(index) if state else None
+        if answer is None or state is None:
+            return "Avis non enregistré : réponse introuvable."
+        record_feedback(feedback_path(), answer, bool(data.liked), state.questions.get(index, []))
+        return "Merci, votre avis est enregistré."
+
+    def reindex(self, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008 (Gradio's idiom)
+        def on_progress(done: int, total: int) -> None:
+            progress((done, total), desc="Calcul des plongements", unit="passages")
+
+        return self.service.reindex(on_progress), self.service.index_status()
+
+    def ask_api(self, question: str, history: list[str] | None = None, mode: str = "auto") -> dict[str, Any]:
+        """Answer ``question`` (earlier questions in ``history``); the JSON of ``assistant ask --json``."""
+        try:
+            return self.service.answer(question, list(history or []), mode if mode in MODE_LABELS else "auto").as_json()
+        except QuestionError as err:
+            return {"question": question, "error": str(err)}
+
+
+def build_app(service: ChatService) -> gr.Blocks:
+    """The chat page; ``service`` is shared by every user of the server."""
+    handlers = Handlers(service)
+    with gr.Blocks(title="Assistant documentaire", analytics_enabled=False) as demo:
+        gr.Markdown(
+            "## Assistant documentaire\nPosez une question sur les documents : chaque réponse cite ses sources."
+        )
+        index_line = gr.Markdown(service.index_status(), elem_id="index-status")
+        with gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    label="Conversation", height=480, elem_id="chat", feedback_options=("Like", "Dislike")
+                )
+                with gr.Row():
+                    box = gr.Textbox(show_label=False, placeholder="Posez votre question…", scale=5, elem_id="question")
+                    send = gr.Button("Envoyer", variant="primary", scale=1, elem_id="send")
+                notice = gr.Markdown(elem_id="notice")
+                gr.Examples(EXAMPLES, inputs=box, label="Exemples de questions")
+                with gr.Row():
+                    mode = gr.Radio([(label, key) for key, label in MODE_LABELS.items()], value="auto",
+                                    label="Mode de réponse", elem_id="mode")  # fmt: skip
+                    clear = gr.Button("Effacer la conversation", elem_id="clear")
+                mode_line = gr.Markdown(service.mode_status("auto"), elem_id="mode-status")
+            with gr.Column(scale=2):
+                gr.Markdown("### Sources")
+                sources = gr.HTML(sources_html(None, 0), elem_id="sources")
+                gr.Markdown("### Document")
+                viewer = gr.HTML(viewer_html([], {}), elem_id="viewer")
+                reindex_button = gr.Button("Réindexer", elem_id="reindex")
+                reindex_line = gr.Markdown(elem_id="reindex-status")
+        state = gr.State(None)
+        outputs = [chatbot, box, sources, viewer, state, notice]
+        inputs = [box, chatbot, mode, state]
+        box.submit(handlers.safe_respond, inputs, outputs, api_visibility="private")
+        send.click(handlers.safe_respond, inputs, outputs, api_visibility="private")
+        clear.click(lambda: ([], None, sources_html(None, 0), viewer_html([], {}), ""),
+                    None, [chatbot, state, sources, viewer, notice], api_visibility="private")  # fmt: skip
+        mode.change(service.mode_status, mode, mode_line, api_visibility="private")
+        chatbot.like(handlers.like, state, notice, api_visibility="private")
+        reindex_button.click(handlers.reindex, None, [reindex_line, index_line], api_visibility="private")
+        api(handlers.ask_api, api_name="ask")
+    return demo  # type: ignore[no-any-return]
+
+
+def _short(err: Exception) -> str:
+    return (str(err).splitlines() or [err.__class__.__name__])[0][:200]
+
+
+def launch(
+    demo: gr.Blocks, host: str, port: int, auth: tuple[str, str] | None = None, block: bool = True
+) -> tuple[Any, str, Any]:
+    """Start the server: no share link, no analytics; several users are served at once."""
+    demo.queue(default_concurrency_limit=4, max_size=64)
+    return demo.launch(  # type: ignore[no-any-return]
+        server_name=host,
+        server_port=port,
+        share=False,
+        auth=auth,
+        show_error=False,
+        prevent_thread_lock=not block,
+        head=CITATION_SCRIPT,
+        css=CSS,
+        footer_links=[],
+        enable_monitoring=False,
+        mcp_server=False,
+        pwa=False,
+    )

@@ -1,0 +1,28 @@
+"""Thumbs up / down from the web chat, appended to a local JSONL file to grow the evaluation set.
+
+One line per vote: time, vote, question, history, answer, mode, citations (as ``ask --json``).
+Default location: ``eval/feedback.jsonl`` (``ASSISTANT_FEEDBACK`` overrides it).
+
+Example:
+    >>> record_feedback(Path("eval/feedback.jsonl"), answer, liked=True, history=[])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+from assistant.answer import Answer
+
+_lock = threading.Lock()
+
+
+def record_feedback(path: Path, answer: Answer, liked: bool, history: list[str]) -> None:
+    """Append one vote; the whole line is written at once so concurrent votes never interleave."""
+    record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "liked": liked, "history": history} | answer.as_json()
+    line = json.dumps(record, ensure_ascii=False) + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _lock, path.open("a", encoding="utf-8") as handle:
+        handle.write(line)

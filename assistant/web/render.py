@@ -1,0 +1,137 @@
+"""HTML and Markdown for the web chat. Every piece of document or user text is escaped here.
+
+Citation markers become links ``#cite-<answer>-<n>``; a small script (:data:`CITATION_SCRIPT`)
+turns a click on one into "show that passage in the viewer, highlighted, scrolled into view",
+without a round trip to the server.
+
+Example:
+    >>> answer_markdown(answer, 3)  # doctest: +SKIP
+    'D’après les documents : « … » [[1]](#cite-3-1)'
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from assistant.answer import Answer, Citation
+from assistant.cleaning import Document
+
+_MARKER = re.compile(r"\[(\d+)\]")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
+# Characters of context shown around a passage in the viewer, each side.
+VIEWER_CONTEXT = 1200
+
+
+def escape_markdown(text: str) -> str:
+    """Text shown literally by a Markdown renderer: HTML escaped, Markdown syntax neutralised."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+
+
+def answer_markdown(answer: Answer, answer_id: int) -> str:
+    """The answer as chat Markdown: escaped text, ``[n]`` as links to the viewer, notice in italics."""
+    numbers = {c.n for c in answer.citations}
+    parts, position = [], 0
+    for match in _MARKER.finditer(answer.answer):
+        parts.append(escape_markdown(answer.answer[position : match.start()]))
+        n = int(match.group(1))
+        label = f"\\[{n}\\]"
+        parts.append(f"[{label}](#cite-{answer_id}-{n})" if n in numbers else label)
+        position = match.end()
+    parts.append(escape_markdown(answer.answer[position:]))
+    body = "".join(parts)
+    if answer.notice:
+        body = f"*{escape_markdown(answer.notice)}*\n\n{body}"
+    return body
+
+
+def _where(c: Citation) -> str:
+    section = f" — {c.section}" if c.section and c.section != c.title else ""
+    return html.escape(f"{c.title}{section}")
+
+
+def _passage_html(c: Citation) -> str:
+    """The passage with the supporting sentence highlighted (offsets are the document's)."""
+    rel_start, rel_end = c.quote_start - c.start, c.quote_end - c.start
+    text = c.text
+    return (
+        html.escape(text[:rel_start])
+        + f'<mark class="quote">{html.escape(text[rel_start:rel_end])}</mark>'
+        + html.escape(text[rel_end:])
+    )
+
+
+def sources_html(answer: Answer | None, answer_id: int) -> str:
+    """The sources panel for one answer: title, section, passage, supporting sentence highlighted."""
+    if answer is None or not answer.citations:
+        note = (
+            "Aucune source pour cette réponse." if answer is not None else "Les sources de la réponse apparaîtront ici."
+        )
+        return f'<div class="sources empty">{note}</div>'
+    cards = []
+    for c in answer.citations:
+        cards.append(
+            f'<div class="source" data-n="{c.n}">'
+            f'<a class="cite" href="#cite-{answer_id}-{c.n}">[{c.n}]</a> <strong>{_where(c)}</strong>'
+            f'<div class="file">{html.escape(c.source)}</div>'
+            f'<blockquote class="passage">{_passage_html(c)}</blockquote></div>'
+        )
+    return '<div class="sources">' + "".join(cards) + "</div>"
+
+
+def _document_window(doc: Document, c: Citation) -> str:
+    start = max(0, c.start - VIEWER_CONTEXT)
+    end = min(len(doc.text), c.end + VIEWER_CONTEXT)
+    before = ("… " if start else "") + doc.text[start : c.start]
+    after = doc.text[c.end : end] + (" …" if end < len(doc.text) else "")
+    return f'{html.escape(before)}<mark class="passage">{_passage_html(c)}</mark>{html.escape(after)}'.replace(
+        "\n", "<br>"
+    )
+
+
+def viewer_html(answers: list[tuple[int, Answer]], documents: dict[str, Document]) -> str:
+    """One hidden section per citation of the conversation; a citation click reveals its own."""
+    sections = []
+    for answer_id, answer in answers:
+        for c in answer.citations:
+            doc = documents.get(c.source)
+            body = _document_window(doc, c) if doc is not None else html.escape(c.text)
+            sections.append(
+                f'<section class="doc-view" id="view-{answer_id}-{c.n}" hidden>'
+                f'<h4>[{c.n}] {_where(c)}</h4><div class="file">{html.escape(c.source)}</div>'
+                f'<div class="doc-text">{body}</div></section>'
+            )
+    hint = '<p class="viewer-hint">Cliquez sur une référence [n] pour afficher le passage dans son document.</p>'
+    return f'<div class="viewer">{hint}{"".join(sections)}</div>'
+
+
+CITATION_SCRIPT = """
+<script>
+document.addEventListener("click", (event) => {
+  const link = event.target.closest ? event.target.closest('a[href^="#cite-"]') : null;
+  if (!link) return;
+  event.preventDefault();
+  event.stopPropagation();
+  const key = link.getAttribute("href").slice("#cite-".length);
+  let shown = null;
+  document.querySelectorAll(".doc-view").forEach((section) => {
+    const match = section.id === "view-" + key;
+    section.hidden = !match;
+    section.classList.toggle("active", match);
+    if (match) shown = section;
+  });
+  const hint = document.querySelector(".viewer-hint");
+  if (hint) hint.hidden = shown !== null;
+  if (shown) (shown.querySelector("mark.passage") || shown).scrollIntoView({block: "center"});
+}, true);
+</script>
+"""
+
+CSS = """
+.sources .source { margin-bottom: .8em; }
+.sources .file, .doc-view .file { color: #666; font-size: .85em; }
+blockquote.passage { margin: .3em 0; padding-left: .6em; border-left: 3px solid #ccc; }
+mark.quote { background: #ffe58a; }
+mark.passage { background: #e6f0ff; }
+.doc-view .doc-text { max-height: 420px; overflow-y: auto; line-height: 1.5; }
+"""

@@ -1,0 +1,122 @@
+"""What the web chat does, without the UI: answer (streaming), reindex, watch the corpus, report status.
+
+One :class:`ChatService` per server process: the embedder, the index and the language model are
+loaded once and shared by every user. A reindex runs beside the chat: the chat keeps answering
+from the committed snapshot and switches to the new one when it is committed.
+
+Example:
+    >>> service = ChatService(Settings.from_env())  # doctest: +SKIP
+    >>> service.answer("Quels réseaux ?", [], "auto")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+from assistant.answer import Answer, ExtractiveAnswerer
+from assistant.config import Settings
+from assistant.generation import GenerativeAnswerer, make_answerer
+from assistant.index import IndexBusy, IndexReport, sync
+from assistant.llm import describe
+from assistant.retrieval import SearchEngine
+
+log = logging.getLogger(__name__)
+MODE_LABELS = {"auto": "Automatique", "llm": "LLM", "extractive": "Extractif"}
+# Saving a file often writes it several times: wait for quiet before reindexing.
+WATCH_DEBOUNCE_MS = 1500
+
+
+class ChatService:
+    """Shared state of the web chat (thread-safe: Gradio serves users from worker threads)."""
+
+    def __init__(self, settings: Settings, load_llm: bool = True) -> None:
+        self.settings = settings
+        self.engine = SearchEngine.open(settings)
+        self.extractive = ExtractiveAnswerer(self.engine)
+        self.generative: GenerativeAnswerer | None = None
+        self.llm_notice: str | None = None
+        if load_llm:
+            answerer, self.llm_notice = make_answerer(self.extractive, "auto", progress=True)
+            self.generative = answerer if isinstance(answerer, GenerativeAnswerer) else None
+        self._reindex_lock = threading.Lock()
+        self.last_report: IndexReport | None = None
+        self._stop = threading.Event()
+
+    # -- answers ---------------------------------------------------------------------------
+
+    def stream(self, question: str, history: list[str], mode: str) -> Iterator[str | Answer]:
+        """Text as it is written (LLM), then the final answer; extractive answers come at once."""
+        self.engine.refresh()
+        if mode != "extractive" and self.generative is not None:
+            yield from self.generative.stream(question, history)
+            return
+        answer = self.extractive.ask(question, history)
+        if mode == "llm" and self.llm_notice:
+            answer.notice = self.llm_notice
+        yield answer
+
+    def answer(self, question: str, history: list[str], mode: str) -> Answer:
+        final = None
+        for event in self.stream(question, history, mode):
+            if isinstance(event, Answer):
+                final = event
+        assert final is not None
+        return final
+
+    # -- status ----------------------------------------------------------------------------
+
+    def mode_status(self, mode: str) -> str:
+        if mode == "extractive":
+            return "Mode extractif : citations exactes des documents, sans modèle de langage."
+        if self.generative is not None:
+            return f"Modèle de langage : {describe(self.settings)}."
+        return f"Modèle de langage indisponible, réponses extractives ({self.llm_notice})."
+
+    def index_status(self) -> str:
+        snap = self.engine.snapshot
+        when = time.strftime("%d/%m/%Y %H:%M", time.localtime(snap.meta.created))
+        return (
+            f"Index : {len(snap.documents)} documents, {len(snap.chunks)} passages, "
+            f"indexé le {when} · plongements : {snap.meta.embedder} · modèle : {describe(self.settings)}"
+        )
+
+    # -- reindexing ------------------------------------------------------------------------
+
+    def reindex(self, on_progress: Callable[[int, int], None] | None = None) -> str:
+        """Bring the index in line with the corpus; a summary in French for the UI."""
+        if not self._reindex_lock.acquire(blocking=False):
+            return "Une réindexation est déjà en cours."
+        try:
+            report = sync(self.settings, embeddings=self.engine.embeddings, progress=False, on_progress=on_progress)
+        except IndexBusy:
+            return "Une autre réindexation (autre processus) est en cours : réessayez dans un instant."
+        finally:
+            self._reindex_lock.release()
+        self.last_report = report
+        self.engine.refresh()
+        skipped = "".join(f"\n- ignoré : {s.source} ({s.reason})" for s in report.skipped)
+        return (
+            f"Réindexation terminée en {report.seconds:.1f} s : {report.added} ajouté(s), "
+            f"{report.updated} modifié(s), {report.deleted} supprimé(s), {report.chunks} passages.{skipped}"
+        )
+
+    def watch(self) -> threading.Thread:
+        """Reindex (debounced) whenever a corpus file changes, until :meth:`close`."""
+        from watchfiles import watch
+
+        def loop() -> None:
+            for _ in watch(self.settings.corpus, debounce=WATCH_DEBOUNCE_MS, stop_event=self._stop):
+                try:
+                    log.info(self.reindex())
+                except Exception:  # a bad reindex must not end watching; the UI shows the state
+                    log.exception("automatic reindex failed")
+
+        thread = threading.Thread(target=loop, name="corpus-watch", daemon=True)
+        thread.start()
+        return thread
+
+    def close(self) -> None:
+        self._stop.set()
