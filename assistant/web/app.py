@@ -130,7 +130,11 @@ def build_app(service: ChatService) -> gr.Blocks:
         with gr.Row():
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
-                    label="Conversation", height=480, elem_id="chat", feedback_options=("Like", "Dislike")
+                    label="Conversation",
+                    height=480,
+                    elem_id="chat",
+                    feedback_options=("Like", "Dislike"),
+                    buttons=["copy", "copy_all"],
                 )
                 with gr.Row():
                     box = gr.Textbox(show_label=False, placeholder="Posez votre question…", scale=5, elem_id="question")

@@ -1,0 +1,88 @@
+"""A real ``assistant serve`` on a free loopback port, and Debian's chromium driven by Playwright.
+
+Used by the web tests and by ``docs/make_screenshots.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def chromium_path() -> str:
+    """Debian's chromium (``make setup-dev`` installs it with apt-get when missing)."""
+    for candidate in (*CHROMIUM_CANDIDATES, shutil.which("chromium") or ""):
+        if candidate and Path(candidate).exists():
+            return candidate
+    raise RuntimeError("chromium is not installed: run `apt-get install chromium` (make setup-dev does)")
+
+
+@contextlib.contextmanager
+def running_server(corpus: Path, index: Path, *args: str, log: Path | None = None) -> Iterator[str]:
+    """Start ``assistant serve`` and yield its URL once it answers; stop it afterwards."""
+    port = free_port()
+    env = dict(os.environ) | {"ASSISTANT_CORPUS": str(corpus), "ASSISTANT_INDEX": str(index)}
+    command = [sys.executable, "-m", "assistant", "serve", "--port", str(port), *args]
+    out = (log or index.parent / "serve.log").open("wb")
+    process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the server did not start (exit {process.poll()})") from None
+                time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        out.close()
+
+
+@contextlib.contextmanager
+def browser_page(viewport: tuple[int, int] = (1400, 1000)) -> Iterator[Any]:
+    """A Playwright page in headless Debian chromium."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
+        try:
+            yield browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+        finally:
+            browser.close()
+
+
+def ask(page: Any, question: str, timeout_s: float = 180) -> None:
+    """Type a question, send it, and wait until its answer is final (the sources panel is filled)."""
+    before = page.locator(".sources").first.inner_html()
+    page.fill("#question textarea", question)
+    page.click("#send")
+    page.wait_for_function(
+        "(before) => { const s = document.querySelector('.sources'); return s && s.innerHTML !== before; }",
+        arg=before,
+        timeout=timeout_s * 1000,
+    )
