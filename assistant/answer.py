@@ -126,9 +126,22 @@ class Retrieved:
                       relevance=self.relevance, query=self.query)  # fmt: skip
 
 
+_FOLLOW_UP = re.compile(
+    r"^\s*(and|but|also|et|mais|aussi|puis)\b|\b(it|its|they|their|them|he|she|his|her|"
+    r"il|elle|ils|elles|son|sa|ses|leur|leurs|celui-ci|celle-ci|ceux-ci|y)\b",
+    re.IGNORECASE,
+)
+FOLLOW_UP_MAX_WORDS = 4
+
+
+def is_follow_up(question: str) -> bool:
+    """Does the question lean on the conversation (pronoun, "and…", or too short to stand alone)?"""
+    return bool(_FOLLOW_UP.search(question)) or len(question.split()) <= FOLLOW_UP_MAX_WORDS
+
+
 def retrieval_query(question: str, history: list[str] | None = None) -> str:
     """The text to search with: a follow-up borrows the topic of the previous question."""
-    if not history:
+    if not history or not is_follow_up(question):
         return question
     return f"{history[-1]} {question}"
 

@@ -18,7 +18,7 @@ from dataclasses import replace
 
 from langchain_core.language_models import BaseChatModel
 
-from assistant.answer import Answer, Citation, ExtractiveAnswerer, Retrieved, is_list_question
+from assistant.answer import Answer, Citation, ExtractiveAnswerer, Retrieved, is_follow_up, is_list_question
 from assistant.chunks import Chunk, sentence_spans
 from assistant.grounding import Checked, Grounder, complete_list
 from assistant.lexical import tokenize
@@ -76,7 +76,7 @@ class GenerativeAnswerer:
             passages = self.passages(found)
             parts: list[str] = []
             # A follow-up reaches the model in its standalone form, pronouns resolved.
-            asked = found.query if history else question
+            asked = found.query
             for chunk in self.chat.stream(answer_messages(asked, found.language, [p.chunk for p in passages])):
                 text = str(chunk.content)
                 parts.append(text)
@@ -88,8 +88,8 @@ class GenerativeAnswerer:
         yield self._checked(found, passages, "".join(parts))
 
     def rewrite(self, question: str, history: list[str]) -> str | None:
-        """A standalone version of a follow-up question, written by the model (None without history)."""
-        if not history:
+        """A standalone version of a follow-up question, written by the model (None if not a follow-up)."""
+        if not history or not is_follow_up(question):
             return None
         reply = self.chat.invoke(rewrite_messages(question, history), max_tokens=REWRITE_MAX_TOKENS)
         rewritten = str(reply.content).strip().strip('"«» ').splitlines()

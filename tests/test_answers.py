@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from assistant.answer import Answer, ExtractiveAnswerer
+from assistant.answer import Answer, ExtractiveAnswerer, is_follow_up
 from assistant.questions import QuestionError
 from assistant.retrieval import HybridRetriever
 
@@ -91,6 +91,19 @@ def test_follow_up_uses_the_history(answerer: ExtractiveAnswerer) -> None:
     followed = answerer.ask("Since when?", ["How many professionals attend the Assises each year?"])
     assert "2006" in followed.answer
     assert "2006" not in alone.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "follow_up"),
+    [("Since when?", True), ("And when was its conference?", True), ("Et depuis quand existent-elles ?", True),
+     ("Quel est le budget annuel de l'ONPE ?", False), ("What is the capital of Australia?", False)],
+)  # fmt: skip
+def test_only_follow_ups_borrow_the_conversation(answerer: ExtractiveAnswerer, question: str, follow_up: bool) -> None:
+    assert is_follow_up(question) is follow_up
+    answer = answerer.ask(question, ["Which networks is ONPE a member of?"])
+    assert (answer.query != question) is follow_up
+    if not follow_up:
+        assert answer.abstained
 
 
 @pytest.mark.parametrize(

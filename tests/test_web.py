@@ -153,3 +153,39 @@ def test_browser_reindex_adds_a_document_and_feedback_is_saved(site: dict[str, A
     records = [json.loads(line) for line in Path(site["feedback"]).read_text(encoding="utf-8").splitlines()]
     assert records[-1]["question"] == "Où se tiendra le séminaire Hélios ?" and "Lyon" in records[-1]["answer"]
     assert isinstance(records[-1]["liked"], bool) and records[-1]["citations"]
+
+
+def test_watch_reindexes_when_a_corpus_file_changes(corpus_copy: Path, make_settings: Any, embeddings: Any) -> None:
+    from assistant.index import sync
+    from assistant.web.service import ChatService
+
+    settings = make_settings(corpus_copy)
+    sync(settings, embeddings=embeddings, progress=False)
+    service = ChatService(settings, load_llm=False)
+    service.watch()
+    try:
+        time.sleep(1)
+        (corpus_copy / "veille.txt").write_text(
+            "Veille\n\nLa lettre de veille paraît chaque lundi.\n", encoding="utf-8"
+        )
+        deadline = time.monotonic() + 90
+        while "veille.txt" not in service.engine.snapshot.documents and time.monotonic() < deadline:
+            time.sleep(1)
+            service.engine.refresh()
+        assert "veille.txt" in service.engine.snapshot.documents
+        assert "lundi" in service.answer("Quand paraît la lettre de veille ?", [], "extractive").answer
+    finally:
+        service.close()
+
+
+def test_authentication_is_required_when_configured(site: dict[str, Any]) -> None:
+    root = site["root"]
+    with running_server(
+        site["corpus"], root / "index", "--no-llm", "--auth", "alice:s3cret", log=root / "auth.log"
+    ) as url:
+        with pytest.raises(Exception):  # noqa: B017 (gradio_client raises several types for a refused login)
+            Client(url, verbose=False).predict("Quels réseaux ?", None, "extractive", api_name="/ask")
+        answer = Client(url, auth=("alice", "s3cret"), verbose=False).predict(
+            "Depuis quand les Assises existent-elles ?", None, "extractive", api_name="/ask"
+        )
+        assert "2006" in answer["answer"]

@@ -1,0 +1,44 @@
+"""Screenshots of the web chat's main states, taken with the browser harness of the tests.
+
+    make screenshots      # or: .venv/bin/python docs/make_screenshots.py
+
+Starts a real ``assistant serve`` on a copy of the corpus and drives Debian's chromium.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.web_harness import ask, browser_page, running_server  # noqa: E402
+
+OUT = ROOT / "docs" / "screenshots"
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "corpus"
+        shutil.copytree(ROOT / "corpus", corpus)
+        with running_server(corpus, Path(tmp) / "index") as url, browser_page((1400, 950)) as page:
+            page.goto(url)
+            page.wait_for_selector("#question textarea")
+            page.screenshot(path=OUT / "1-accueil.png")
+            ask(page, "Which networks is ONPE a member of?")
+            page.screenshot(path=OUT / "2-reponse-citations.png")
+            page.locator('#chat a[href^="#cite-"]').nth(1).click()
+            page.locator(".doc-view:not([hidden]) mark.passage").scroll_into_view_if_needed()
+            page.screenshot(path=OUT / "3-passage-dans-le-document.png")
+            page.evaluate("window.scrollTo(0, 0)")
+            ask(page, "Quel est le budget annuel de l'ONPE ?")
+            page.screenshot(path=OUT / "4-pas-dans-les-documents.png")
+    print(f"screenshots written to {OUT.relative_to(ROOT)}/")
+
+
+if __name__ == "__main__":
+    main()
