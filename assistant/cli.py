@@ -144,6 +144,38 @@ def ask(
         _print_answer(answer)
 
 
+@app.command("eval")
+def eval_(
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    question_set: Annotated[Path, typer.Option("--set", help="Question set (JSONL).")] = Path("eval/questions.jsonl"),
+    limit: Annotated[int, typer.Option("--limit", help="Evaluate only N items (sampled with --seed).")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Sampling seed.")] = 0,
+    mode: Annotated[str, typer.Option("--mode", help="extractive (default), llm or auto.")] = "extractive",
+    baseline: Annotated[bool, typer.Option("--baseline/--no-baseline", help="Also run the tutorial baseline.")] = True,
+    sweep: Annotated[bool, typer.Option("--sweep", help="Sweep the abstention threshold.")] = False,
+    out: Annotated[Path, typer.Option("--out", help="Results directory.")] = Path("eval/results"),
+    as_json: JsonOpt = False,
+) -> None:
+    """Evaluate retrieval, answers, citations and abstention on a question set, against a baseline."""
+    from assistant.evaluation_cli import run_evaluation
+
+    settings = Settings.from_env(corpus, index)
+    summary = run_evaluation(
+        settings,
+        question_set,
+        limit=limit,
+        seed=seed,
+        mode=mode,
+        baseline=baseline,
+        sweep=sweep,
+        out=out,
+        progress=not as_json,
+    )
+    if as_json:
+        _emit(summary)
+
+
 @app.command()
 def serve(
     corpus: CorpusOpt = None,
