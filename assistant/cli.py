@@ -149,6 +149,9 @@ def eval_(
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
     question_set: Annotated[Path, typer.Option("--set", help="Question set (JSONL).")] = Path("eval/questions.jsonl"),
+    dataset: Annotated[
+        Path | None, typer.Option("--dataset", help="A SQuAD-format file (e.g. PIAF) to evaluate on instead.")
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", help="Evaluate only N items (sampled with --seed).")] = 0,
     seed: Annotated[int, typer.Option("--seed", help="Sampling seed.")] = 0,
     mode: Annotated[str, typer.Option("--mode", help="extractive (default), llm or auto.")] = "extractive",
@@ -171,6 +174,7 @@ def eval_(
         sweep=sweep,
         out=out,
         progress=not as_json,
+        dataset=dataset,
     )
     if as_json:
         _emit(summary)

@@ -57,13 +57,17 @@ def load_items(path: Path) -> list[Item]:
 
 
 def locate(evidence: list[Any], documents: list[Document]) -> list[Span]:
-    """Spans of the evidence: quotes are searched in every document; dicts give doc + offsets.
+    """Spans of the evidence: quotes are searched in every document; dicts give doc + offsets,
+    or doc + quote (searched in that document only).
 
     Raises:
         ValueError: a quote that is in no document (the set no longer matches the corpus).
     """
     spans: list[Span] = []
     for entry in evidence:
+        if isinstance(entry, dict) and "quote" in entry:  # a quote inside one named document
+            spans.extend(_quote_in(normalize(str(entry["quote"])), entry["source"], documents))
+            continue
         if isinstance(entry, dict):
             spans.append(Span(entry["source"], int(entry["start"]), int(entry["end"])))
             continue
@@ -73,6 +77,14 @@ def locate(evidence: list[Any], documents: list[Document]) -> list[Span]:
             raise ValueError(f"evidence not found in the corpus: {quote[:80]!r}")
         spans.extend(found)
     return spans
+
+
+def _quote_in(quote: str, source: str, documents: list[Document]) -> list[Span]:
+    doc = next((d for d in documents if d.source == source), None)
+    start = doc.text.find(quote) if doc is not None else -1
+    if doc is None or start < 0:
+        raise ValueError(f"evidence not found in {source}: {quote[:80]!r}")
+    return [Span(source, start, start + len(quote))]
 
 
 def relevant(chunk: Chunk, spans: list[Span]) -> bool:

@@ -37,6 +37,19 @@ def sample(items: list[Item], limit: int, seed: int) -> list[Item]:
     return sorted(chosen[:limit], key=lambda i: i.id)
 
 
+def _dataset(settings: Settings, dataset: Path, progress: bool) -> tuple[Settings, list[Item]]:
+    """The dataset's own corpus and index (built once; later runs re-embed nothing)."""
+    from assistant.index import sync
+    from assistant.squad import dataset_dir, import_squad
+
+    corpus, items = import_squad(dataset, settings.index)
+    own = settings.with_(corpus=corpus, index=dataset_dir(dataset, settings.index) / "index")
+    report = sync(own, progress=progress)
+    if progress:
+        print(report.summary(), file=sys.stderr)
+    return own, items
+
+
 def _answer_function(settings: Settings, runner: Runner, mode: str) -> Any:
     if mode == "extractive":
         return runner.extractive.ask
@@ -51,11 +64,17 @@ def _answer_function(settings: Settings, runner: Runner, mode: str) -> Any:
 def run_evaluation(
     settings: Settings, question_set: Path, *, limit: int = 0, seed: int = 0, mode: str = "extractive",
     baseline: bool = True, sweep: bool = False, out: Path | None = None, progress: bool = True,
+    dataset: Path | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Run the set; with ``sweep``, answers are made with the threshold off and abstention swept after."""
     if mode not in ("extractive", "llm", "auto"):
         raise ValueError(f"unknown mode {mode!r} (available: auto, llm, extractive)")
-    items = sample(load_items(question_set), limit, seed)
+    if dataset is not None:
+        settings, all_items = _dataset(settings, dataset, progress)
+        question_set = dataset
+    else:
+        all_items = load_items(question_set)
+    items = sample(all_items, limit, seed)
     run_settings = settings.with_(threshold=0.0) if sweep else settings
     runner = Runner(run_settings, baseline=baseline)
     runner.answer = _answer_function(run_settings, runner, mode)

@@ -190,14 +190,18 @@ def _sync_locked(
         collection=collection,
         documents={d.source: {"hash": d.content_hash, "title": d.title, "chars": len(d.text)} for d in documents},
     )
-    lexical = LexicalIndex.build([c.embedding_text() for c in chunks])
-    snapshot.commit(settings.index, meta, chunks, lexical, documents)
+    report.chunks = len(chunks)
+    # Nothing changed: the committed snapshot stays (readers reload nothing); garbage is still collected.
+    if not (
+        previous and not report.embedded and (previous.fingerprint, previous.documents) == (print_, meta.documents)
+    ):
+        lexical = LexicalIndex.build([c.embedding_text() for c in chunks])
+        snapshot.commit(settings.index, meta, chunks, lexical, documents)
 
     wanted = {c.id for c in chunks}
     store.delete_ids(vectors, [i for i in store.all_ids(vectors) if i not in wanted])
     store.drop_other_collections(client, keep=collection)
     snapshot.prune(settings.index)
-    report.chunks = len(chunks)
     return report
 
 

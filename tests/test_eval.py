@@ -58,3 +58,27 @@ def test_sampling_is_stratified_and_reproducible() -> None:
     first, again = sample(items, 20, seed=3), sample(items, 20, seed=3)
     assert [i.id for i in first] == [i.id for i in again] and len(first) <= 20
     assert {i.tags["kind"] for i in first} == {i.tags["kind"] for i in items}
+
+
+def test_squad_dataset_gets_its_own_index_built_once(onpe_settings: Settings, tmp_path: Path) -> None:
+    paragraphs = [
+        ("Lyon", "Lyon est une ville française située au confluent du Rhône et de la Saône.", "Quels fleuves à Lyon ?",
+         "du Rhône et de la Saône"),
+        ("Cuisine", "La tarte Tatin est une tarte aux pommes caramélisées cuite à l'envers.", "Comment cuit la Tatin ?",
+         "à l'envers"),
+        ("Sport", "Le Tour de France cycliste a été créé en 1903 par Henri Desgrange.", "Qui a créé le Tour ?",
+         "Henri Desgrange"),
+    ]  # fmt: skip
+    data = {"data": [{"title": t, "categorie": t, "paragraphs": [{"context": c, "qas": [
+        {"id": f"q{i}", "question": q, "answers": [{"text": a, "answer_start": c.index(a)}]}]}]}
+        for i, (t, c, q, a) in enumerate(paragraphs)]}  # fmt: skip
+    dataset = tmp_path / "mini-squad.json"
+    dataset.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    settings = onpe_settings.with_(index=tmp_path / "index")
+    first = run_evaluation(settings, SET, dataset=dataset, baseline=False, progress=False)
+    assert first["n"] == 3 and first["retrieval"]["hit@1"] == 1.0 and first["answer"]["fact_recall"] > 0.6
+    current = next((tmp_path / "index" / "datasets").iterdir()) / "index" / "CURRENT"
+    committed = current.read_text(encoding="utf-8")
+    again = run_evaluation(settings, SET, dataset=dataset, baseline=False, progress=False)
+    assert again["retrieval"] == first["retrieval"]
+    assert current.read_text(encoding="utf-8") == committed  # reused: no new snapshot
