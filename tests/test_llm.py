@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +25,7 @@ from assistant.model_file import bundled_model_path
 from assistant.retrieval import SearchEngine
 
 from .test_cli import run
+from .web_harness import free_port, wait_for_http
 
 pytestmark = pytest.mark.slow
 NETWORKS = ("ESN", "EuroCAN", "EUSARF", "ISPCAN")
@@ -100,7 +98,7 @@ def test_instructions_inside_documents_are_not_followed(
 def test_endpoint_down_gives_the_extractive_answer_with_a_notice(
     onpe_settings: Settings, embeddings: SentenceTransformerEmbeddings
 ) -> None:
-    settings = onpe_settings.with_(llm_base_url=f"http://127.0.0.1:{_free_port()}/v1", llm_timeout=5.0)
+    settings = onpe_settings.with_(llm_base_url=f"http://127.0.0.1:{free_port()}/v1", llm_timeout=5.0)
     answerer, notice = make_answerer(ExtractiveAnswerer(SearchEngine.open(settings, embeddings)), "llm")
     assert notice is None and isinstance(answerer, GenerativeAnswerer)
     answer = answerer.ask("Which networks is ONPE a member of?")
@@ -108,31 +106,17 @@ def test_endpoint_down_gives_the_extractive_answer_with_a_notice(
     assert all(n in answer.answer for n in NETWORKS)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def openai_server(onpe_settings: Settings) -> Iterator[str]:
     """llama-cpp-python's OpenAI-compatible server with the bundled model, on a loopback port."""
-    port = _free_port()
+    port = free_port()
     model = bundled_model_path(onpe_settings.model_cache)
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", "bundled",
                "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--verbose", "false"]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/models", timeout=2).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the llama.cpp server did not start") from None
-                time.sleep(0.5)
+        wait_for_http(f"{url}/models", process, timeout_s=120)
         yield url
     finally:
         process.terminate()

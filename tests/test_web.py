@@ -7,6 +7,7 @@ a hostile document, so the reindex test can add a file.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import threading
@@ -36,8 +37,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     shutil.copytree(CORPUS, corpus)
     (corpus / "zephyr.txt").write_text(HOSTILE, encoding="utf-8")
     feedback = root / "feedback.jsonl"
-    import os
-
     os.environ["ASSISTANT_FEEDBACK"] = str(feedback)
     # No index yet: serve indexes the corpus before it starts.
     with running_server(corpus, root / "index") as url:

@@ -34,6 +34,19 @@ def chromium_path() -> str:
     raise RuntimeError("chromium is not installed: run `apt-get install chromium` (make setup-dev does)")
 
 
+def wait_for_http(url: str, process: subprocess.Popen[bytes], timeout_s: float = 300) -> None:
+    """Poll ``url`` until it answers; fail early if ``process`` exits."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the server at {url} did not start (exit {process.poll()})") from None
+            time.sleep(0.5)
+
+
 @contextlib.contextmanager
 def running_server(corpus: Path, index: Path, *args: str, log: Path | None = None) -> Iterator[str]:
     """Start ``assistant serve`` and yield its URL once it answers; stop it afterwards."""
@@ -44,15 +57,7 @@ def running_server(corpus: Path, index: Path, *args: str, log: Path | None = Non
     process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=2).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the server did not start (exit {process.poll()})") from None
-                time.sleep(0.5)
+        wait_for_http(url, process)
         yield url
     finally:
         process.terminate()
