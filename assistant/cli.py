@@ -29,6 +29,20 @@ class UsageError(Exception):
     """Exit code 2."""
 
 
+@app.callback()
+def _global_options(
+    chroma_url: Annotated[
+        str | None,
+        typer.Option(
+            "--chroma-url", help="Use a Chroma server (`chroma run`) for the vectors [env ASSISTANT_CHROMA_URL]"
+        ),
+    ] = None,
+) -> None:
+    # Every command builds its settings from the environment: the flag is handed over that way.
+    if chroma_url:
+        os.environ["ASSISTANT_CHROMA_URL"] = chroma_url
+
+
 def _emit(obj: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
     sys.stdout.flush()

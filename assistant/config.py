@@ -60,8 +60,12 @@ class Settings:
     llm_api_key: str | None = field(default=None, repr=False)
     llm_max_tokens: int = DEFAULT_LLM_MAX_TOKENS
     llm_timeout: float = 60.0
+    # A Chroma server (`chroma run`) holds the vectors instead of the embedded store in <index>/chroma.
+    chroma_url: str | None = None
 
     def __post_init__(self) -> None:
+        if self.chroma_url is not None and not self.chroma_url.startswith(("http://", "https://")):
+            raise ValueError(f"the Chroma URL must start with http:// or https://, got {self.chroma_url!r}")
         if self.chunk_size < 50:
             raise ValueError(f"chunk_size must be at least 50 characters, got {self.chunk_size}")
         if not 0 <= self.chunk_overlap <= 3:
@@ -92,6 +96,7 @@ class Settings:
             llm_api_key=env.get("ASSISTANT_LLM_API_KEY") or None,
             llm_max_tokens=_env_int("ASSISTANT_LLM_MAX_TOKENS", DEFAULT_LLM_MAX_TOKENS),
             llm_timeout=_env_float("ASSISTANT_LLM_TIMEOUT", 60.0),
+            chroma_url=env.get("ASSISTANT_CHROMA_URL") or None,
         )
 
     def with_(self, **changes: Any) -> Settings:

@@ -41,6 +41,9 @@ class ItemResult:
     relevance: float
     rank: int | None = None  # first relevant passage, ours (None: not in the top 10)
     baseline_rank: int | None = None
+    # Same, counting documents (a paragraph, for SQuAD data): each document at its best passage's rank.
+    doc_rank: int | None = None
+    baseline_doc_rank: int | None = None
     fact_recall: float = 0.0
     f1: float = 0.0
     crag: int = 0
@@ -57,6 +60,17 @@ class ItemResult:
 
 def _overlaps(source: str, start: int, end: int, spans: list[Span]) -> bool:
     return any(s.source == source and s.start < end and start < s.end for s in spans)
+
+
+def first_document_rank(sources: list[str], spans: list[Span]) -> int | None:
+    """Rank of the first relevant document once repeats are removed (``sources`` best first).
+
+    >>> first_document_rank(["a", "a", "b"], [Span("b", 0, 1)])
+    2
+    """
+    relevant = {s.source for s in spans}
+    distinct = list(dict.fromkeys(sources))
+    return next((r for r, source in enumerate(distinct, 1) if source in relevant), None)
 
 
 def citation_scores(answer: Answer, spans: list[Span]) -> tuple[bool, float | None, float | None]:
@@ -109,11 +123,13 @@ class Runner:
                 c.id for c in self.engine.snapshot.chunks if _overlaps(c.source, c.start, c.end, spans)
             ]
             result.rank = next((r for r, (cid, _) in enumerate(result.ranking, 1) if cid in result.relevant_ids), None)
+            result.doc_rank = first_document_rank([h.chunk.source for h in hits], spans)
             if self.baseline is not None:
                 found = self.baseline.search(query, k=max(KS))
                 result.baseline_rank = next(
                     (r for r, h in enumerate(found, 1) if _overlaps(h.source, h.start, h.end, spans)), None
                 )
+                result.baseline_doc_rank = first_document_rank([h.source for h in found], spans)
         return result
 
 
@@ -138,6 +154,10 @@ def ranx_metrics(results: list[ItemResult]) -> dict[str, float]:
     names = [f"hit_rate@{k}" for k in KS] + ["mrr@10", "ndcg@10"]
     values = evaluate(qrels, run, names, make_comparable=True)
     return {name.replace("hit_rate", "hit"): round(float(values[name]), 4) for name in names}
+
+
+def _rounded(metrics: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 4) for k, v in metrics.items()}
 
 
 def _mean(values: list[float]) -> float:
@@ -174,6 +194,8 @@ def summarize(results: list[ItemResult], baseline: bool = True) -> dict[str, Any
     summary: dict[str, Any] = {
         "n": len(results),
         "retrieval": ranx_metrics(results),
+        # Documents rather than passages, among the first 10 passages (PIAF's orientation figures are at this level).
+        "retrieval_documents": _rounded(retrieval_metrics([r.doc_rank for r in results if r.relevant_ids])),
         "answer": answer_metrics(results),
         "citations": citation_metrics(results),
         "latency_ms": {
@@ -186,8 +208,11 @@ def summarize(results: list[ItemResult], baseline: bool = True) -> dict[str, Any
         "slices": _slices(results),
     }
     if baseline:
-        ranks = [r.baseline_rank for r in results if r.relevant_ids]
-        summary["baseline"] = {"retrieval": {k: round(v, 4) for k, v in retrieval_metrics(ranks).items()}}
+        scored = [r for r in results if r.relevant_ids]
+        summary["baseline"] = {
+            "retrieval": _rounded(retrieval_metrics([r.baseline_rank for r in scored])),
+            "retrieval_documents": _rounded(retrieval_metrics([r.baseline_doc_rank for r in scored])),
+        }
     return summary
 
 

@@ -33,6 +33,7 @@ from assistant.cleaning import Document
 from assistant.config import Settings
 from assistant.documents import Skipped, load_corpus
 from assistant.embeddings import SentenceTransformerEmbeddings, load_embeddings
+from assistant.lexical import VERSION as LEXICAL_VERSION
 from assistant.lexical import LexicalIndex
 
 # Bump when chunking changes in a way that must re-embed everything.
@@ -129,11 +130,11 @@ def _embed_missing(
     return len(missing)
 
 
-def _collection_for(previous: snapshot.Meta | None, print_: str) -> str:
+def _collection_for(previous: snapshot.Meta | None, print_: str, namespace: str) -> str:
     if previous and previous.fingerprint == print_:
         return previous.collection
     # A new name when settings changed or on rebuild: the old collection keeps answering until commit.
-    return f"{store.COLLECTION_PREFIX}{print_[:12]}-{int(time.time() * 1000) % 10**10}"
+    return f"{store.COLLECTION_PREFIX}{namespace}-{print_[:12]}-{int(time.time() * 1000) % 10**10}"
 
 
 def sync(
@@ -173,11 +174,11 @@ def _sync_locked(
     previous = _previous_meta(settings.index, rebuild)
     report = IndexReport(skipped=skipped)
     _count_changes(report, previous, documents)
-    client = _fresh_client(settings.index) if rebuild else store.open_client(settings.index)
+    client = _fresh_client(settings) if rebuild else store.open_client(settings.index, settings.chroma_url)
     print_ = fingerprint(settings, embeddings.identity)
     if previous and previous.fingerprint != print_:
         report.note = f"embedder or chunking changed (was {previous.embedder}): every chunk re-embedded"
-    collection = _collection_for(previous, print_)
+    collection = _collection_for(previous, print_, store.namespace(settings.index))
     vectors = store.vector_store(client, collection, embeddings)
 
     chunks = [c for doc in documents for c in chunk_document(doc, settings.chunk_size, settings.chunk_overlap)]
@@ -189,24 +190,32 @@ def _sync_locked(
         fingerprint=print_,
         collection=collection,
         documents={d.source: {"hash": d.content_hash, "title": d.title, "chars": len(d.text)} for d in documents},
+        lexical=LEXICAL_VERSION,
     )
     report.chunks = len(chunks)
     # Nothing changed: the committed snapshot stays (readers reload nothing); garbage is still collected.
     if not (
-        previous and not report.embedded and (previous.fingerprint, previous.documents) == (print_, meta.documents)
+        previous
+        and not report.embedded
+        and (previous.fingerprint, previous.documents, previous.lexical) == (print_, meta.documents, meta.lexical)
     ):
         lexical = LexicalIndex.build([c.embedding_text() for c in chunks])
         snapshot.commit(settings.index, meta, chunks, lexical, documents)
 
     wanted = {c.id for c in chunks}
     store.delete_ids(vectors, [i for i in store.all_ids(vectors) if i not in wanted])
-    store.drop_other_collections(client, keep=collection)
+    store.drop_other_collections(
+        client, keep=collection, prefix=store.owned_prefix(settings.index, settings.chroma_url)
+    )
     snapshot.prune(settings.index)
     return report
 
 
-def _fresh_client(index_dir: Path) -> ClientAPI:
-    """For ``--rebuild``: the existing store if it opens, else a new empty one."""
+def _fresh_client(settings: Settings) -> ClientAPI:
+    """For ``--rebuild``: the existing store if it opens, else a new empty one (a server is never wiped)."""
+    index_dir = settings.index
+    if settings.chroma_url:
+        return store.open_client(index_dir, settings.chroma_url)
     try:
         return store.open_client(index_dir)
     except store.StoreError:

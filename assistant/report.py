@@ -21,12 +21,15 @@ def _fmt(value: Any) -> str:
 
 def table(summary: dict[str, Any]) -> str:
     """The headline figures, ours vs baseline with the ratio, as Markdown table lines."""
-    base = summary.get("baseline", {}).get("retrieval", {})
     lines = ["| metric | ours | baseline | ratio |", "| --- | --- | --- | --- |"]
-    for key in RETRIEVAL_KEYS:
-        ours, theirs = summary["retrieval"].get(key), base.get(key)
-        ratio = f"{ours / theirs:.2f}×" if ours is not None and theirs else "—"
-        lines.append(f"| {key} | {_fmt(ours)} | {_fmt(theirs)} | {ratio} |")
+    for level, label in (("retrieval", ""), ("retrieval_documents", "documents: ")):
+        base = summary.get("baseline", {}).get(level, {})
+        for key in RETRIEVAL_KEYS:
+            ours, theirs = summary.get(level, {}).get(key), base.get(key)
+            if ours is None and label:
+                continue
+            ratio = f"{ours / theirs:.2f}×" if ours is not None and theirs else "—"
+            lines.append(f"| {label}{key} | {_fmt(ours)} | {_fmt(theirs)} | {ratio} |")
     for group in ("answer", "citations"):
         for key, value in summary[group].items():
             if not key.endswith("_ci95"):

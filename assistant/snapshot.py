@@ -44,6 +44,7 @@ class Meta:
     created: float = field(default_factory=time.time)
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
     format: int = FORMAT_VERSION
+    lexical: str = ""  # lexical.VERSION the BM25 side was built with
 
 
 @dataclass

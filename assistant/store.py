@@ -1,13 +1,20 @@
 """The vector store: Chroma, reached through LangChain's ``langchain_chroma.Chroma``.
 
 One collection per (embedder, chunking) fingerprint, created with cosine distance. The embedded
-store lives in ``<index>/chroma``.
+store lives in ``<index>/chroma``; with a URL, a Chroma server (``chroma run``) holds the vectors,
+and the index directory keeps the committed snapshot (chunks, BM25). Collection names carry the
+index's namespace, so several indexes can share one server without touching each other.
+
+Example:
+    >>> client = open_client(Path("index"), "http://127.0.0.1:8000")  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import chromadb
 from chromadb.api import ClientAPI
@@ -28,13 +35,51 @@ def chroma_dir(index_dir: Path) -> Path:
     return index_dir / "chroma"
 
 
-def open_client(index_dir: Path) -> ClientAPI:
-    """The embedded Chroma client for ``index_dir`` (telemetry off)."""
+def namespace(index_dir: Path) -> str:
+    """This index's collection-name prefix (made once, kept in ``<index>/NAMESPACE``)."""
+    path = index_dir / "NAMESPACE"
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(4) + "\n", encoding="utf-8")
+        return path.read_text(encoding="utf-8").strip()
+
+
+def owned_prefix(index_dir: Path, url: str | None) -> str:
+    """Collections this index may delete: all ours in its own store, its namespace's on a server."""
+    return f"{COLLECTION_PREFIX}{namespace(index_dir)}-" if url else COLLECTION_PREFIX
+
+
+def open_client(index_dir: Path, url: str | None = None) -> ClientAPI:
+    """The Chroma client: embedded in ``index_dir``, or the server at ``url`` (telemetry off either way).
+
+    Raises:
+        StoreError: the store cannot be opened, or the server cannot be reached.
+    """
+    if url:
+        return _http_client(url)
     settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True, is_persistent=True)
     try:
         return chromadb.PersistentClient(path=str(chroma_dir(index_dir)), settings=settings)
     except Exception as err:  # Chroma raises many types for a damaged store
         raise StoreError(f"cannot open the Chroma store in {chroma_dir(index_dir)} ({err.__class__.__name__})") from err
+
+
+def _http_client(url: str) -> ClientAPI:
+    parts = urlsplit(url)
+    ssl = parts.scheme == "https"
+    try:
+        client = chromadb.HttpClient(
+            host=parts.hostname or "127.0.0.1", port=parts.port or (443 if ssl else 8000), ssl=ssl,
+            settings=ChromaSettings(anonymized_telemetry=False),
+        )  # fmt: skip
+        client.heartbeat()
+    except Exception as err:  # connection refused, TLS, HTTP errors: one message for the user
+        raise StoreError(
+            f"cannot reach the Chroma server at {url} ({err.__class__.__name__}): is `chroma run` up?"
+        ) from err
+    return client
 
 
 def vector_store(client: ClientAPI, name: str, embeddings: Embeddings) -> Chroma:
@@ -78,12 +123,12 @@ def delete_ids(store: Chroma, ids: list[str]) -> None:
         store.delete(ids=batch)
 
 
-def drop_other_collections(client: ClientAPI, keep: str) -> list[str]:
-    """Delete our collections other than ``keep`` (left by another embedder or a rebuild)."""
+def drop_other_collections(client: ClientAPI, keep: str, prefix: str = COLLECTION_PREFIX) -> list[str]:
+    """Delete collections named ``prefix…`` other than ``keep`` (left by another embedder or a rebuild)."""
     dropped = []
     for collection in client.list_collections():
         name = collection if isinstance(collection, str) else collection.name
-        if name.startswith(COLLECTION_PREFIX) and name != keep:
+        if name.startswith(prefix) and name != keep:
             client.delete_collection(name)
             dropped.append(name)
     return dropped

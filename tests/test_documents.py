@@ -138,7 +138,7 @@ def test_unreadable_file_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyP
         # Tests run as root, where chmod 000 does not stop reads: refuse this one file instead.
         if self.name == "locked.txt":
             raise PermissionError(13, "Permission denied", str(self))
-        return real_open(self, *args, **kwargs)  # type: ignore[arg-type]
+        return real_open(self, *args, **kwargs)  # type: ignore[call-overload]
 
     monkeypatch.setattr(Path, "open", guarded)
     docs, skipped = _load(tmp_path)

@@ -127,3 +127,20 @@ def test_reindex_killed_midway_still_answers_and_converges(tmp_path: Path, make_
     assert "Version deux" in " ".join(c.text for c in engine.snapshot.chunks if c.source == "doc00.txt")
     assert report.embedded < report.chunks  # work done before the kill was kept
     assert _vector_ids(settings, engine.embeddings) == {c.id for c in engine.snapshot.chunks}
+
+
+def test_new_lexical_settings_rebuild_bm25_without_reembedding(
+    corpus_copy: Path, make_settings: MakeSettings, embeddings: SentenceTransformerEmbeddings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    settings = make_settings(corpus_copy)
+    sync(settings, embeddings=embeddings, progress=False)
+    before = snapshot.current_name(settings.index)
+    assert sync(settings, embeddings=embeddings, progress=False).embedded == 0
+    assert snapshot.current_name(settings.index) == before  # nothing changed: same snapshot
+
+    monkeypatch.setattr("assistant.index.LEXICAL_VERSION", "bm25-other-parameters")
+    report = sync(settings, embeddings=embeddings, progress=False)
+    assert report.embedded == 0
+    assert snapshot.current_name(settings.index) != before
+    assert snapshot.load_meta(settings.index).lexical == "bm25-other-parameters"
