@@ -42,8 +42,9 @@ def namespace(index_dir: Path) -> str:
         return path.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         index_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(4) + "\n", encoding="utf-8")
-        return path.read_text(encoding="utf-8").strip()
+        made = secrets.token_hex(4)
+        path.write_text(made + "\n", encoding="utf-8")
+        return made
 
 
 def owned_prefix(index_dir: Path, url: str | None) -> str:

@@ -4,23 +4,20 @@ two web replicas go through it, and indexes sharing the server leave each other 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import chromadb
 import pytest
-from chromadb.config import Settings as ChromaSettings
 from gradio_client import Client
 
+from assistant import store
 from assistant.config import Settings
 
 from .conftest import CORPUS
 from .test_cli import run
-from .web_harness import free_port, running_server, wait_for_http
+from .web_harness import free_port, running_server, serving
 
 
 @pytest.fixture(scope="module")
@@ -28,26 +25,14 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     binary = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
     port = free_port()
     data = tmp_path_factory.mktemp("chroma-server")
-    log = (data / "server.log").open("wb")
-    env = dict(os.environ) | {"ANONYMIZED_TELEMETRY": "False"}
-    process = subprocess.Popen(
-        [binary, "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    command = [binary, "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{url}/api/v2/heartbeat", process, timeout_s=60)
+    with serving(command, f"{url}/api/v2/heartbeat", data / "server.log", {"ANONYMIZED_TELEMETRY": "False"}, 60):
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
 
 
-def _collections(url: str) -> set[str]:
-    port = int(url.rsplit(":", 1)[1])
-    client = chromadb.HttpClient(host="127.0.0.1", port=port, settings=ChromaSettings(anonymized_telemetry=False))
-    return {c if isinstance(c, str) else c.name for c in client.list_collections()}
+def _collections(url: str, index: Path) -> set[str]:
+    return {c if isinstance(c, str) else c.name for c in store.open_client(index, url).list_collections()}
 
 
 def test_index_and_ask_through_the_server(chroma_url: str, tmp_path: Path) -> None:
@@ -57,7 +42,7 @@ def test_index_and_ask_through_the_server(chroma_url: str, tmp_path: Path) -> No
     assert json.loads(indexed.stdout)["embedded"] > 10
     assert not (settings.index / "chroma").exists()  # the vectors are on the server, not here
     namespace = (settings.index / "NAMESPACE").read_text(encoding="utf-8").strip()
-    assert any(name.startswith(f"chunks-{namespace}-") for name in _collections(chroma_url))
+    assert any(name.startswith(f"chunks-{namespace}-") for name in _collections(chroma_url, tmp_path))
 
     env = {"ASSISTANT_CHROMA_URL": chroma_url}
     asked = run(["ask", "--mode", "extractive", "--json", "Which networks is ONPE a member of?"], settings, env=env)
@@ -87,7 +72,9 @@ def test_indexes_sharing_a_server_leave_each_other_alone(chroma_url: str, tmp_pa
     assert "Dijon" in json.loads(dijon.stdout)["answer"]
     spaces = {(tmp_path / i / "NAMESPACE").read_text(encoding="utf-8").strip() for i in ("first", "second")}
     assert len(spaces) == 2
-    owned = [name for name in _collections(chroma_url) if any(name.startswith(f"chunks-{s}-") for s in spaces)]
+    owned = [
+        name for name in _collections(chroma_url, tmp_path) if any(name.startswith(f"chunks-{s}-") for s in spaces)
+    ]
     assert len(owned) == 2  # one live collection each, nothing left by the rebuild
 
 

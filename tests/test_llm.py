@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +24,7 @@ from assistant.model_file import bundled_model_path
 from assistant.retrieval import SearchEngine
 
 from .test_cli import run
-from .web_harness import free_port, wait_for_http
+from .web_harness import free_port, serving
 
 pytestmark = pytest.mark.slow
 NETWORKS = ("ESN", "EuroCAN", "EUSARF", "ISPCAN")
@@ -113,14 +112,9 @@ def openai_server(onpe_settings: Settings) -> Iterator[str]:
     model = bundled_model_path(onpe_settings.model_cache)
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", "bundled",
                "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--verbose", "false"]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/v1"
-    try:
-        wait_for_http(f"{url}/models", process, timeout_s=120)
+    with serving(command, f"{url}/models", timeout_s=120):
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_openai_compatible_endpoint_answers_with_citations(

@@ -48,24 +48,37 @@ def wait_for_http(url: str, process: subprocess.Popen[bytes], timeout_s: float =
 
 
 @contextlib.contextmanager
-def running_server(corpus: Path, index: Path, *args: str, log: Path | None = None) -> Iterator[str]:
-    """Start ``assistant serve`` and yield its URL once it answers; stop it afterwards."""
-    port = free_port()
-    env = dict(os.environ) | {"ASSISTANT_CORPUS": str(corpus), "ASSISTANT_INDEX": str(index)}
-    command = [sys.executable, "-m", "assistant", "serve", "--port", str(port), *args]
-    out = (log or index.parent / "serve.log").open("wb")
-    process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
+def serving(
+    command: list[str], ready_url: str, log: Path | None = None, env: dict[str, str] | None = None,
+    timeout_s: float = 300,
+) -> Iterator[subprocess.Popen[bytes]]:  # fmt: skip
+    """Run a server process until ``ready_url`` answers; terminate it (kill if it hangs) afterwards."""
+    out = log.open("wb") if log else None
+    process = subprocess.Popen(
+        command, env=dict(os.environ) | (env or {}), stdout=out or subprocess.DEVNULL, stderr=subprocess.STDOUT
+    )
     try:
-        wait_for_http(url, process)
-        yield url
+        wait_for_http(ready_url, process, timeout_s)
+        yield process
     finally:
         process.terminate()
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
-        out.close()
+        if out:
+            out.close()
+
+
+@contextlib.contextmanager
+def running_server(corpus: Path, index: Path, *args: str, log: Path | None = None) -> Iterator[str]:
+    """Start ``assistant serve`` and yield its URL once it answers; stop it afterwards."""
+    port = free_port()
+    env = {"ASSISTANT_CORPUS": str(corpus), "ASSISTANT_INDEX": str(index)}
+    command = [sys.executable, "-m", "assistant", "serve", "--port", str(port), *args]
+    url = f"http://127.0.0.1:{port}/"
+    with serving(command, url, log or index.parent / "serve.log", env):
+        yield url
 
 
 @contextlib.contextmanager
