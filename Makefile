@@ -12,7 +12,7 @@ DEV_STAMP := $(VENV)/.dev-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: setup setup-dev run index test lint screenshots bench clean
+.PHONY: setup setup-dev run index test lint screenshots bench load clean
 
 setup: $(SETUP_STAMP)
 
@@ -47,8 +47,13 @@ test: setup-dev
 screenshots: setup-dev
 	$(BIN)/python docs/make_screenshots.py
 
+# Speed and memory, ours vs the LangChain tutorial pipeline, on PIAF (~35 min on 2 cores; README "Speed").
 bench: setup
-	$(BIN)/python eval/bench_llm.py
+	$(BIN)/assistant bench
+
+# 50 concurrent users through gradio_client, with a reindex during the load (figures printed).
+load: setup-dev
+	$(BIN)/python -m pytest -q -s tests/test_load.py
 
 lint: setup-dev
 	$(BIN)/ruff check assistant tests eval docs

@@ -195,6 +195,28 @@ def eval_(
 
 
 @app.command()
+def bench(
+    dataset: Annotated[Path, typer.Option("--dataset", help="SQuAD-format file whose paragraphs are indexed.")] = Path(
+        "../shared/datasets/piaf/piaf-v1.1.json"
+    ),
+    paragraphs: Annotated[int, typer.Option("--paragraphs", help="Sample N paragraphs (0: all).")] = 0,
+    questions: Annotated[int, typer.Option("--questions", help="Questions timed per side.")] = 200,
+    scale: Annotated[int, typer.Option("--scale", help="Chunks in the scaled store (0: skip).")] = 100_000,
+    llm: Annotated[bool, typer.Option("--llm/--no-llm", help="Also time the bundled LLM.")] = True,
+    as_json: JsonOpt = False,
+) -> None:
+    """Measure indexing and query speed and memory, ours against the LangChain tutorial pipeline."""
+    from assistant.bench import BenchOptions, run_bench, table
+
+    options = BenchOptions(dataset=dataset, paragraphs=paragraphs, questions=questions, scale=scale, llm=llm)
+    result = run_bench(Settings.from_env(), options)
+    if as_json:
+        _emit(result)
+    else:
+        typer.echo(table(result))
+
+
+@app.command()
 def serve(
     corpus: CorpusOpt = None,
     index: IndexOpt = None,

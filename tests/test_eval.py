@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,31 @@ def test_report_files_and_baseline(summary: dict[str, Any]) -> None:
     assert set(summary["baseline"]["retrieval"]) >= {"hit@1", "hit@5", "mrr@10"}
     assert summary["calibration"]["chosen"] == Settings().threshold
     assert {"lang=fr", "lang=en", "kind=list"} <= set(summary["slices"])
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
+def _longest_shared_run(question: list[str], corpus: set[tuple[str, ...]], longest: int) -> int:
+    spans = [question[i : i + n] for n in range(1, longest + 1) for i in range(len(question) - n + 1)]
+    return max((len(span) for span in spans if tuple(span) in corpus), default=0)
+
+
+def test_question_set_reads_like_users_not_like_the_documents() -> None:
+    """Review rules for eval/questions.jsonl (eval/README.md): size, mix, and paraphrase, not copy."""
+    items = load_items(SET)
+    kinds = Counter(i.tags["kind"] for i in items)
+    assert len(items) >= 60 and {i.tags["lang"] for i in items} == {"fr", "en"}
+    assert all(kinds[k] >= 3 for k in ("factoid", "list", "follow-up", "unanswerable-near", "unanswerable-off"))
+    assert all(i.history for i in items if i.tags["kind"] == "follow-up")
+    # No question copies the documents: at most 5 consecutive words in common (a proper name such as
+    # "Journal de l'Action Sociale"), and at most a fifth of the set shares even 4.
+    words = [w for path in sorted((ROOT / "corpus").glob("*.txt")) for w in _words(path.read_text(encoding="utf-8"))]
+    grams = {tuple(words[i : i + n]) for n in range(1, 8) for i in range(len(words) - n + 1)}
+    runs = {i.id: _longest_shared_run(_words(i.question), grams, 7) for i in items}
+    assert max(runs.values()) <= 5, runs
+    assert sum(r >= 4 for r in runs.values()) <= len(items) / 5, runs
 
 
 def test_metrics_on_known_cases() -> None:

@@ -92,3 +92,24 @@ def test_list_items_are_checked_one_by_one(grounder: Grounder) -> None:
     assert checked.used == [1, 0, 2], checked
     assert checked.text == "ONPE participe à EUSARF [1], ESN [2] et ISPCAN [3]."
     assert checked.dropped == ["la NASA"]
+
+
+@pytest.mark.parametrize(
+    ("reply", "notice"),
+    [("NOT_FOUND", "found no direct answer"), ("The Moon is made of cheese [1].", "not supported by the passages")],
+)
+def test_model_reply_without_support_gives_the_quotes_with_a_notice(
+    answerer: ExtractiveAnswerer, reply: str, notice: str
+) -> None:
+    """When retrieval finds the answer but the model's reply is "not found" or unsupported.
+
+    A scripted LangChain chat model stands in for the LLM: the policy is under test, not the model.
+    """
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from assistant.generation import GenerativeAnswerer
+
+    answer = GenerativeAnswerer(answerer, FakeListChatModel(responses=[reply])).ask("Who funds the EuroCAN network?")
+    assert answer.mode == "extractive" and not answer.abstained
+    assert answer.notice and notice in answer.notice
+    assert any("EuroCAN" in c.text for c in answer.citations)

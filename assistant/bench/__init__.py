@@ -1,0 +1,120 @@
+"""``assistant bench``: indexing and query speed, ours side by side with the LangChain tutorial pipeline.
+
+On a sample (or all) of a SQuAD-format dataset's paragraphs (PIAF by default), each side in its own
+process: raw embedding of our chunks vs our whole indexing run (``index_over_embed``), one-file
+reindex, warm extractive asks (p50 / p95), peak memory; then asks against a scaled store of
+``scale`` chunks (:mod:`assistant.bench.scale`), and the bundled LLM's speed.
+
+Example:
+    >>> result = run_bench(Settings.from_env(), BenchOptions(paragraphs=200, scale=0, llm=False))  # doctest: +SKIP
+    >>> result["index_over_embed"]  # doctest: +SKIP
+    1.04
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from assistant.bench.workload import prepare
+from assistant.config import Settings
+
+DEFAULT_DATASET = Path("../shared/datasets/piaf/piaf-v1.1.json")
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    dataset: Path = DEFAULT_DATASET
+    paragraphs: int = 0  # 0: every paragraph
+    questions: int = 200
+    scale: int = 100_000  # 0: skip the scaled store
+    llm: bool = True
+    llm_questions: int = 5
+
+
+def _in_child(function: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+    """Run ``function`` in a fresh process (its own peak memory, no shared caches)."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(function, *args).result()
+
+
+def _ratio(ours: float, theirs: float) -> float | None:
+    return round(ours / theirs, 3) if theirs else None
+
+
+def ratios(ours: dict[str, Any], baseline: dict[str, Any]) -> dict[str, float | None]:
+    """Ours / baseline for each shared figure (below 1: we are faster or smaller)."""
+    return {
+        "index_seconds": _ratio(ours["index_seconds"], baseline["index_seconds"]),
+        "reindex_one_file_seconds": _ratio(ours["reindex_one_file_seconds"], baseline["reindex_one_file_seconds"]),
+        "ask_ms_p50": _ratio(ours["ask_ms"]["p50"], baseline["ask_ms"]["p50"]),
+        "peak_rss_mb": _ratio(ours["peak_rss_mb"], baseline["peak_rss_mb"]),
+    }
+
+
+def run_bench(settings: Settings, options: BenchOptions) -> dict[str, Any]:
+    """Every measurement, as one JSON-ready object (see the README's "Speed" section)."""
+    from assistant.bench import phases
+
+    with tempfile.TemporaryDirectory(prefix="assistant-bench-") as tmp:
+        root = Path(tmp)
+        work = prepare(options.dataset, root, options.paragraphs, options.questions)
+        own = settings.with_(corpus=work.corpus, index=root / "index", chroma_url=None)
+        ours = _in_child(phases.ours, own, work.questions)
+        result: dict[str, Any] = {
+            "dataset": str(options.dataset),
+            "paragraphs": work.paragraphs,
+            "questions": len(work.questions),
+            "cpus": os.cpu_count(),
+            **ours,
+        }
+        result["baseline"] = _in_child(phases.baseline, own, work.questions)
+        result["baseline"]["ratios"] = ratios(ours, result["baseline"])
+        if options.scale:
+            big = own.with_(index=root / "scaled")
+            result["scale"] = _in_child(phases.scaled, big, own.index, options.scale, work.questions)
+        if options.llm:
+            from assistant.bench.llm_speed import llm_speed
+
+            result["llm"] = _in_child(llm_speed, own, work.questions[: options.llm_questions])
+    return result
+
+
+def table(result: dict[str, Any]) -> str:
+    """The figures as a terminal table: ours, the baseline, and ours / baseline."""
+    base = result["baseline"]
+    rows = [
+        ("chunks", result["chunks"], base["chunks"], None),
+        ("index (s)", result["index_seconds"], base["index_seconds"], base["ratios"]["index_seconds"]),
+        ("embedding only (s)", result["embed_seconds"], None, None),
+        ("index / embedding only", result["index_over_embed"], None, None),
+        ("reindex one file (s)", result["reindex_one_file_seconds"], base["reindex_one_file_seconds"],
+         base["ratios"]["reindex_one_file_seconds"]),
+        ("ask p50 (ms)", result["ask_ms"]["p50"], base["ask_ms"]["p50"], base["ratios"]["ask_ms_p50"]),
+        ("ask p95 (ms)", result["ask_ms"]["p95"], base["ask_ms"]["p95"], None),
+        ("peak memory (MB)", result["peak_rss_mb"], base["peak_rss_mb"], base["ratios"]["peak_rss_mb"]),
+    ]  # fmt: skip
+    if "scale" in result:
+        scale = result["scale"]
+        rows += [
+            (f"ask p50 at {scale['chunks']:,} chunks (ms)", scale["ask_ms"]["p50"], None, None),
+            (f"ask p95 at {scale['chunks']:,} chunks (ms)", scale["ask_ms"]["p95"], None, None),
+        ]
+    if result.get("llm", {}).get("answers"):
+        llm = result["llm"]
+        rows += [
+            ("LLM time to first token (s)", llm["ttft_s"], None, None),
+            ("LLM prefill / decode (tokens/s)", f"{llm['prefill_tps']} / {llm['decode_tps']}", None, None),
+            ("LLM answer (s)", llm["total_s"], None, None),
+        ]
+    lines = [f"{'':<34} {'ours':>12} {'baseline':>10} {'ratio':>7}"]
+    for name, mine, theirs, ratio in rows:
+        lines.append(f"{name:<34} {mine!s:>12} {'' if theirs is None else theirs!s:>10} "
+                     f"{'' if ratio is None else ratio!s:>7}")  # fmt: skip
+    return "\n".join(lines)

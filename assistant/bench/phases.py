@@ -1,0 +1,88 @@
+"""The benchmark's measurements, one function per side; each runs in its own process.
+
+A process per side gives each its own peak memory (``ru_maxrss``) and keeps one side's caches
+and threads from helping or hurting the other.
+"""
+
+from __future__ import annotations
+
+import resource
+from pathlib import Path
+from typing import Any
+
+from assistant.answer import ExtractiveAnswerer
+from assistant.baseline import TutorialBaseline
+from assistant.bench.workload import edit_one_file, latencies, seconds
+from assistant.chunks import chunk_document
+from assistant.config import Settings
+from assistant.documents import load_corpus
+from assistant.embeddings import load_embeddings
+from assistant.index import sync
+from assistant.retrieval import SearchEngine
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far (Linux reports kilobytes)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def ours(settings: Settings, questions: list[str]) -> dict[str, Any]:
+    """Embedding alone, then our indexing of the same texts, one-file reindex, and warm asks."""
+    load_s, embeddings = seconds(lambda: load_embeddings(settings.embedder, settings.batch_size))
+    documents, _ = load_corpus(settings.corpus, settings.max_file_mb)
+    size, overlap = settings.chunk_size, settings.chunk_overlap
+    texts = [c.embedding_text() for d in documents for c in chunk_document(d, size, overlap)]
+    embeddings.embed_array(texts[:8])  # warm-up, so that neither timing pays it
+    embed_s, _ = seconds(lambda: embeddings.embed_array(texts))
+    index_s, report = seconds(lambda: sync(settings, embeddings=embeddings, progress=True))
+    unchanged_s, _ = seconds(lambda: sync(settings, embeddings=embeddings, progress=False))
+    edit_one_file(settings.corpus)
+    reindex_s, again = seconds(lambda: sync(settings, embeddings=embeddings, progress=False))
+    answerer = ExtractiveAnswerer(SearchEngine.open(settings, embeddings))
+    return {
+        "model_load_seconds": round(load_s, 2),
+        "documents": len(documents),
+        "chunks": report.chunks,
+        "embed_seconds": round(embed_s, 2),
+        "embed_chunks_per_s": round(len(texts) / embed_s, 2),
+        "index_seconds": round(index_s, 2),
+        "index_over_embed": round(index_s / embed_s, 3),
+        "reindex_unchanged_seconds": round(unchanged_s, 3),
+        "reindex_one_file_seconds": round(reindex_s, 3),
+        "reindex_one_file_embedded": again.embedded,
+        "retrieve_ms": latencies(answerer.retrieve, questions),
+        "ask_ms": latencies(answerer.ask, questions),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def baseline(settings: Settings, questions: list[str]) -> dict[str, Any]:
+    """The LangChain tutorial pipeline on the same documents (it has no update: a change rebuilds all)."""
+    embeddings = load_embeddings(settings.embedder, settings.batch_size)
+    documents, _ = load_corpus(settings.corpus, settings.max_file_mb)
+    index_s, pipeline = seconds(lambda: TutorialBaseline(documents, embeddings))
+    return {
+        "chunks": pipeline.size,
+        "index_seconds": round(index_s, 2),
+        "reindex_one_file_seconds": round(index_s, 2),
+        "ask_ms": latencies(pipeline.search, questions),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def scaled(settings: Settings, source_index: Path, target_chunks: int, questions: list[str]) -> dict[str, Any]:
+    """Warm asks against a store of ``target_chunks`` built from ``source_index`` (see :mod:`scale`)."""
+    from assistant.bench.scale import build_scaled
+
+    embeddings = load_embeddings(settings.embedder, settings.batch_size)
+    build_s, chunks = seconds(lambda: build_scaled(source_index, settings.index, target_chunks, embeddings))
+    open_s, engine = seconds(lambda: SearchEngine.open(settings, embeddings))
+    answerer = ExtractiveAnswerer(engine)
+    return {
+        "chunks": chunks,
+        "build_seconds": round(build_s, 1),
+        "open_seconds": round(open_s, 2),
+        "retrieve_ms": latencies(answerer.retrieve, questions),
+        "ask_ms": latencies(answerer.ask, questions),
+        "peak_rss_mb": peak_rss_mb(),
+    }
