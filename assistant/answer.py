@@ -247,6 +247,12 @@ class ExtractiveAnswerer:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
 
+    def forget(self) -> None:
+        """Drop cached question and sentence vectors (a benchmark times questions as if new)."""
+        self.engine.query_vector.cache_clear()
+        with self._cache_lock:
+            self._cache.clear()
+
     def ask(self, question: str, history: list[str] | None = None) -> Answer:
         """Answer ``question``.
 
