@@ -1,7 +1,7 @@
 """Generated answers: the language model writes, the grounding check decides what is shown.
 
-Retrieval and abstention are the extractive mode's own (same threshold, same "not in the
-documents"), so the two modes abstain alike. The model sees only the passages worth quoting;
+Retrieval and the abstention threshold are the extractive mode's own; the model's own "not found"
+also abstains unless retrieval is clearly confident. The model sees only the passages worth quoting;
 its answer is checked sentence by sentence (:mod:`assistant.grounding`). When nothing valid
 remains, or the model cannot be reached, the extractive answer is given instead, with a notice.
 
@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 # Prefill dominates the wait on 2 cores: a few short passages, not whole chunks.
 MAX_LLM_PASSAGES = 6
 REWRITE_MAX_TOKENS = 48
+# Above the abstention threshold by this much, retrieval overrules the model's "not found".
+FALLBACK_MARGIN = 0.025
+
 NOTICES = {
     "unreachable": {
         "fr": "Le modèle de langage est injoignable ({error}) : réponse extractive.",
@@ -138,10 +141,15 @@ class GenerativeAnswerer:
     def _checked(self, found: Retrieved, hits: list[Hit], text: str) -> Answer:
         engine = self.extractive.engine
         checked = Grounder([h.chunk for h in hits], engine.embeddings, engine.snapshot.lexical.known).check(text)
-        # Retrieval judged the question answerable: when the small model disagrees (it often misses
-        # a French passage answering an English question), the quotes are worth more than nothing.
-        # Measured on the ONPE set: README, "Evaluation".
         not_found = checked.not_found or NOT_FOUND_MARK in text
+        # The small model often misses a French passage answering an English question: when retrieval
+        # is clearly confident (every unanswerable ONPE question scores below threshold + margin),
+        # the quotes are worth more than its "not found". README, "Evaluation".
+        confident = found.relevance >= engine.settings.threshold + FALLBACK_MARGIN
+        if not_found and not confident:
+            answer = found.abstention(self.mode)
+            answer.dropped = []
+            return answer
         if not_found or not checked.used:
             fallback = self.extractive.answer(found)
             fallback.notice = NOTICES["model_not_found" if not_found else "unsupported"][found.language]

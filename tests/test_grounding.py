@@ -113,3 +113,17 @@ def test_model_reply_without_support_gives_the_quotes_with_a_notice(
     assert answer.mode == "extractive" and not answer.abstained
     assert answer.notice and notice in answer.notice
     assert any("EuroCAN" in c.text for c in answer.citations)
+
+
+def test_model_not_found_is_trusted_when_retrieval_is_not_clearly_confident(
+    answerer: ExtractiveAnswerer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Just above the abstention threshold, the model's "not found" stands: an honest abstention."""
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from assistant import generation
+
+    monkeypatch.setattr(generation, "FALLBACK_MARGIN", 1.0)
+    chat = FakeListChatModel(responses=["NOT_FOUND"])
+    answer = generation.GenerativeAnswerer(answerer, chat).ask("Who funds the EuroCAN network?")
+    assert answer.abstained and answer.citations == [] and answer.mode == "llm"
