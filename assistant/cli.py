@@ -62,9 +62,11 @@ def index(
 ) -> None:
     """Index the corpus: only new or changed documents are embedded."""
     from assistant.index import sync
+    from assistant.store import exclusive_use
 
     settings = Settings.from_env(corpus, index)
-    report = sync(settings, rebuild=rebuild, progress=not as_json and sys.stderr.isatty())
+    with exclusive_use(settings.index, settings.chroma_url):
+        report = sync(settings, rebuild=rebuild, progress=not as_json and sys.stderr.isatty())
     if as_json:
         _emit(report.as_json())
         return
@@ -229,11 +231,18 @@ def serve(
     no_llm: Annotated[bool, typer.Option("--no-llm", help="Do not load the language model.")] = False,
 ) -> None:
     """Start the web chat (127.0.0.1:7860 unless told otherwise)."""
+    from assistant.store import exclusive_use
+
+    settings = Settings.from_env(corpus, index)
+    with exclusive_use(settings.index, settings.chroma_url):
+        _serve(settings, host, port, watch, auth, no_llm)
+
+
+def _serve(settings: Settings, host: str, port: int, watch: bool, auth: str, no_llm: bool) -> None:
     from assistant.snapshot import IndexMissing, load_meta
     from assistant.web.app import build_app, launch
     from assistant.web.service import ChatService
 
-    settings = Settings.from_env(corpus, index)
     host = host or os.environ.get("ASSISTANT_HOST") or "127.0.0.1"
     port = port or int(os.environ.get("ASSISTANT_PORT") or 7860)
     credentials = _credentials(auth or os.environ.get("ASSISTANT_AUTH") or "")

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chromadb.api import ClientAPI
-from filelock import FileLock, Timeout
+from filelock import FileLock
 from langchain_chroma import Chroma
 from tqdm import tqdm
 
@@ -38,7 +38,7 @@ from assistant.lexical import LexicalIndex
 
 # Bump when chunking changes in a way that must re-embed everything.
 CHUNKER_VERSION = 1
-EMBED_BATCH = 64
+EMBED_BATCH = 128
 
 
 class IndexBusy(RuntimeError):
@@ -88,7 +88,7 @@ def fingerprint(settings: Settings, embedder: str) -> str:
 
 
 def writer_lock(index_dir: Path) -> FileLock:
-    index_dir.mkdir(parents=True, exist_ok=True)
+    """One indexing run at a time, even within one process (the web chat's reindex and its watcher)."""
     return FileLock(str(index_dir / ".lock"), timeout=0)
 
 
@@ -117,7 +117,8 @@ def _embed_missing(
     vectors: Chroma, chunks: list[Chunk], progress: bool, on_progress: Callable[[int, int], None] | None
 ) -> int:
     present = store.present_ids(vectors, [c.id for c in chunks])
-    missing = [c for c in chunks if c.id not in present]
+    # By length: each batch pads to its longest text, so similar lengths waste no compute.
+    missing = sorted((c for c in chunks if c.id not in present), key=lambda c: len(c.embedding_text()))
     with tqdm(total=len(missing), desc="Embedding", unit="chunk", disable=not progress or not missing) as bar:
         for i in range(0, len(missing), EMBED_BATCH):
             batch = missing[i : i + EMBED_BATCH]
@@ -150,14 +151,18 @@ def sync(
         IndexBusy: another process holds the writer lock.
     """
     started = time.perf_counter()
+    lock = writer_lock(settings.index)
     try:
-        with writer_lock(settings.index):
-            report = _sync_locked(settings, rebuild, embeddings, progress, on_progress)
-    except Timeout as err:
+        store.hold(lock, settings.index, "")
+    except store.StoreInUse as err:
         raise IndexBusy(
             f"another indexing run is writing {settings.index} (lock {settings.index / '.lock'}); "
             "wait for it to finish and try again"
         ) from err
+    try:
+        report = _sync_locked(settings, rebuild, embeddings, progress, on_progress)
+    finally:
+        lock.release()
     report.seconds = time.perf_counter() - started
     return report
 
@@ -194,10 +199,12 @@ def _sync_locked(
     )
     report.chunks = len(chunks)
     # Nothing changed: the committed snapshot stays (readers reload nothing); garbage is still collected.
+    # A damaged snapshot (BM25 deleted or stale…) is written again.
     if not (
         previous
         and not report.embedded
         and (previous.fingerprint, previous.documents, previous.lexical) == (print_, meta.documents, meta.lexical)
+        and snapshot.readable(settings.index)
     ):
         lexical = LexicalIndex.build([c.embedding_text() for c in chunks])
         snapshot.commit(settings.index, meta, chunks, lexical, documents)

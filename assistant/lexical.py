@@ -79,6 +79,8 @@ class LexicalIndex:
     @classmethod
     def load(cls, directory: Path, size: int) -> LexicalIndex:
         bm25 = bm25s.BM25.load(str(directory), show_progress=False, verbosity=0)
+        if int(bm25.scores["num_docs"]) != max(size, 1):  # built over other texts: stale
+            raise ValueError(f"BM25 index over {bm25.scores['num_docs']} texts, expected {size}")
         return cls(bm25, size)
 
     def known(self, terms: set[str]) -> set[str]:

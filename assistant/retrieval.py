@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from chromadb.api import ClientAPI
 from langchain_chroma import Chroma
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
@@ -93,6 +94,22 @@ def fuse(sides: list[tuple[dict[int, float], float]]) -> dict[int, float]:
     return fused
 
 
+def _check_vectors(client: ClientAPI, current: Snapshot, index_dir: object) -> None:
+    """Refuse a store that lost vectors (deleted or damaged files): answers would silently degrade."""
+    try:
+        count = client.get_collection(current.meta.collection).count()
+    except Exception as err:  # Chroma raises many types for a damaged store
+        raise snapshot.IndexBroken(
+            f"the vector store of the index in {index_dir} cannot be read ({err.__class__.__name__}): "
+            "run `assistant index --rebuild`"
+        ) from err
+    if count < len(current.chunks):
+        raise snapshot.IndexBroken(
+            f"the vector store of the index in {index_dir} holds {count} of its {len(current.chunks)} passages "
+            "(files deleted or damaged): run `assistant index` to restore them"
+        )
+
+
 class SearchEngine:
     """Hybrid search over the committed snapshot; reloads it when a reindex commits a new one."""
 
@@ -134,6 +151,7 @@ class SearchEngine:
         loaded = snapshot.load(self.settings.index)
         client = store.open_client(self.settings.index, self.settings.chroma_url)
         vectors = store.vector_store(client, loaded.meta.collection, self.embeddings)
+        _check_vectors(client, loaded, self.settings.index)
         with self._lock:
             self._snapshot, self._vectors = loaded, vectors
         return True

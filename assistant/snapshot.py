@@ -134,6 +134,15 @@ def prune(index_dir: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
+def readable(index_dir: Path) -> bool:
+    """Whether the committed snapshot loads whole (files present, BM25 over the same chunks)."""
+    try:
+        load(index_dir)
+    except (IndexMissing, IndexBroken):
+        return False
+    return True
+
+
 def load_meta(index_dir: Path) -> Meta:
     """The committed snapshot's metadata only (cheap)."""
     name = current_name(index_dir)

@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,9 @@ from urllib.parse import urlsplit
 
 import chromadb
 from chromadb.api import ClientAPI
+from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
+from filelock import FileLock, Timeout
 from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
 
@@ -29,6 +32,50 @@ ID_BATCH = 2000
 
 class StoreError(RuntimeError):
     """The Chroma store cannot be opened or read."""
+
+
+class StoreInUse(StoreError):
+    """Another process holds the embedded store (Chroma's embedded store is single-process)."""
+
+
+def hold(lock: FileLock, directory: Path, busy: str) -> None:
+    """Acquire ``lock`` now or explain why not: ``busy`` when taken, the system's reason when unwritable."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+    except Timeout as err:
+        raise StoreInUse(busy) from err
+    except OSError as err:
+        raise StoreError(
+            f"cannot write in {directory} ({err.strerror or err.__class__.__name__}): "
+            "the index needs a writable directory"
+        ) from err
+
+
+@contextlib.contextmanager
+def exclusive_use(index_dir: Path, url: str | None) -> Iterator[None]:
+    """Keep other processes off the embedded store while this one writes or serves it.
+
+    Chroma's embedded ``PersistentClient`` is not safe across processes: the web chat and an
+    indexing run must not both have it open. A Chroma server (``url``) needs no such lock.
+
+    Raises:
+        StoreInUse: another process (the web chat, an indexing run) holds it.
+        StoreError: the index directory cannot be written.
+    """
+    if url:
+        yield
+        return
+    lock = FileLock(str(index_dir / ".store.lock"), timeout=0)
+    hold(lock, index_dir, (
+        f"another process is using the index in {index_dir} (a running web chat, or an indexing run): "
+        "reindex from the web chat (its « Réindexer » button, or `serve --watch`), or wait for the run / stop "
+        "the chat and retry; processes that must share an index use a Chroma server (ASSISTANT_CHROMA_URL)"
+    ))  # fmt: skip
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def chroma_dir(index_dir: Path) -> Path:
@@ -64,7 +111,14 @@ def open_client(index_dir: Path, url: str | None = None) -> ClientAPI:
     try:
         return chromadb.PersistentClient(path=str(chroma_dir(index_dir)), settings=settings)
     except Exception as err:  # Chroma raises many types for a damaged store
-        raise StoreError(f"cannot open the Chroma store in {chroma_dir(index_dir)} ({err.__class__.__name__})") from err
+        # Chroma caches a store per path before starting it: a failed start would stay cached, and
+        # every later open in this process (the rebuild's) would get the broken one.
+        SharedSystemClient.clear_system_cache()
+        reason = (str(err).splitlines() or [""])[0][:160]
+        raise StoreError(
+            f"cannot open the Chroma store in {chroma_dir(index_dir)} ({err.__class__.__name__}: {reason}): "
+            "if it is damaged, run `assistant index --rebuild`"
+        ) from err
 
 
 def _http_client(url: str) -> ClientAPI:
