@@ -14,8 +14,10 @@ from assistant.config import Settings
 from assistant.embeddings import SentenceTransformerEmbeddings, load_embeddings
 from assistant.index import sync
 from assistant.retrieval import SearchEngine
+from tests.netguard.session import NET_GUARD_LOG
 
 ROOT = Path(__file__).resolve().parent.parent
+
 CORPUS = ROOT / "corpus"
 
 
@@ -51,3 +53,12 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
         return Settings.from_env(corpus=corpus, index=tmp_path / "index").with_(**changes)
 
     return make
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if any process of the suite tried to reach beyond loopback."""
+    attempts = NET_GUARD_LOG.read_text(encoding="utf-8") if NET_GUARD_LOG.exists() else ""
+    NET_GUARD_LOG.unlink(missing_ok=True)
+    if attempts:
+        print(f"\nnetwork guard: connections beyond loopback were attempted:\n{attempts}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

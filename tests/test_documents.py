@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.cleaning import normalize
+from assistant.config import Settings
 from assistant.documents import load_corpus
 
 from .conftest import CORPUS
@@ -144,3 +145,15 @@ def test_unreadable_file_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyP
     docs, skipped = _load(tmp_path)
     assert set(docs) == {"ok.txt"}
     assert skipped == {"locked.txt": "permission denied"}
+
+
+def test_twenty_megabyte_files_are_reported_with_the_default_limit(tmp_path: Path) -> None:
+    """A 20 MB text and a 20 MB HTML page: refused by size (stat only), the rest of the corpus indexed."""
+    (tmp_path / "ok.txt").write_text("Un document ordinaire.", encoding="utf-8")
+    (tmp_path / "big.txt").write_bytes(b"Une phrase longue et banale. " * 700_000)
+    (tmp_path / "big.html").write_bytes(b"<p>" + b"x" * 20_000_000 + b"</p>")
+    documents, skipped = load_corpus(tmp_path, Settings().max_file_mb)
+    assert [d.source for d in documents] == ["ok.txt"]
+    reasons = {s.source: s.reason for s in skipped}
+    assert set(reasons) == {"big.txt", "big.html"}
+    assert all("too large (20." in r and "> 10 MB" in r for r in reasons.values()), reasons
