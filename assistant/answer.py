@@ -195,7 +195,7 @@ def _best_sentence(
     Across languages only names are shared, so every sentence is a candidate, scored by
     similarity plus ``SENTENCE_OVERLAP_WEIGHT`` per shared term.
 
-    A runner-up within ``SENTENCE_TIE`` joins the quote (as one span from the first to the
+    A runner-up whose similarity is within ``SENTENCE_TIE`` joins the quote (as one span from the first to the
     second): a pronoun sentence often carries the fact its neighbour names the subject of.
     The earliest sentence wins a full tie.
     """
@@ -206,10 +206,11 @@ def _best_sentence(
     candidates = [i for i, overlap in enumerate(overlaps) if overlap >= top]
     if similarity is None or len(candidates) == 1:
         return spans[overlaps.index(max(overlaps))]
-    sims = similarity([texts[i] for i in candidates])
-    scores = {i: sims[k] + SENTENCE_OVERLAP_WEIGHT * overlaps[i] for k, i in enumerate(candidates)}
+    sims = dict(zip(candidates, similarity([texts[i] for i in candidates]), strict=True))
+    scores = {i: sims[i] + SENTENCE_OVERLAP_WEIGHT * overlaps[i] for i in candidates}
     order = sorted(candidates, key=lambda i: (-scores[i], i))
-    if scores[order[1]] >= scores[order[0]] - SENTENCE_TIE:
+    # Shared names pick the best; closeness in meaning alone decides if the runner-up joins it.
+    if sims[order[1]] >= sims[order[0]] - SENTENCE_TIE:
         first, last = sorted(order[:2])
         return spans[first][0], spans[last][1]
     return spans[order[0]]
