@@ -41,7 +41,7 @@ CHUNKER_VERSION = 1
 EMBED_BATCH = 128
 
 
-class IndexBusy(RuntimeError):
+class IndexBusy(store.StoreInUse):
     """Another process is writing the index."""
 
 
@@ -151,18 +151,12 @@ def sync(
         IndexBusy: another process holds the writer lock.
     """
     started = time.perf_counter()
-    lock = writer_lock(settings.index)
-    try:
-        store.hold(lock, settings.index, "")
-    except store.StoreInUse as err:
-        raise IndexBusy(
-            f"another indexing run is writing {settings.index} (lock {settings.index / '.lock'}); "
-            "wait for it to finish and try again"
-        ) from err
-    try:
+    busy = IndexBusy(
+        f"another indexing run is writing {settings.index} (lock {settings.index / '.lock'}); "
+        "wait for it to finish and try again"
+    )
+    with store.held(writer_lock(settings.index), busy):
         report = _sync_locked(settings, rebuild, embeddings, progress, on_progress)
-    finally:
-        lock.release()
     report.seconds = time.perf_counter() - started
     return report
 
@@ -204,7 +198,7 @@ def _sync_locked(
         previous
         and not report.embedded
         and (previous.fingerprint, previous.documents, previous.lexical) == (print_, meta.documents, meta.lexical)
-        and snapshot.readable(settings.index)
+        and snapshot.intact(settings.index)
     ):
         lexical = LexicalIndex.build([c.embedding_text() for c in chunks])
         snapshot.commit(settings.index, meta, chunks, lexical, documents)

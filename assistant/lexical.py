@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from functools import lru_cache
@@ -37,6 +38,9 @@ _STOPWORDS = frozenset(STOPWORDS_FRENCH) | frozenset(STOPWORDS_EN) | _QUESTION_W
 BM25_PARAMS = {"k1": 0.9, "b": 0.4}
 # Stored in the snapshot: an index built with other tokenization or parameters gets its BM25 rebuilt.
 VERSION = f"bm25s-lucene-k1={BM25_PARAMS['k1']}-b={BM25_PARAMS['b']}-snowball-fr"
+# What ``bm25s.BM25.save`` writes (numpy backend).
+_SAVED_FILES = ("params.index.json", "vocab.index.json", "data.csc.index.npy", "indices.csc.index.npy",
+                "indptr.csc.index.npy")  # fmt: skip
 
 
 def fold(text: str) -> str:
@@ -82,6 +86,16 @@ class LexicalIndex:
         if int(bm25.scores["num_docs"]) != max(size, 1):  # built over other texts: stale
             raise ValueError(f"BM25 index over {bm25.scores['num_docs']} texts, expected {size}")
         return cls(bm25, size)
+
+    @staticmethod
+    def saved_size(directory: Path) -> int | None:
+        """How many texts the index saved in ``directory`` covers, without loading it; None when damaged."""
+        try:
+            if not all((directory / name).is_file() for name in _SAVED_FILES):
+                return None
+            return int(json.loads((directory / "params.index.json").read_text(encoding="utf-8"))["num_docs"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
     def known(self, terms: set[str]) -> set[str]:
         """Which of ``terms`` (already tokenized) occur somewhere in the indexed texts."""

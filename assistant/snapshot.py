@@ -134,13 +134,24 @@ def prune(index_dir: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def readable(index_dir: Path) -> bool:
-    """Whether the committed snapshot loads whole (files present, BM25 over the same chunks)."""
-    try:
-        load(index_dir)
-    except (IndexMissing, IndexBroken):
+def intact(index_dir: Path) -> bool:
+    """Whether the committed snapshot's files are there and its BM25 covers its chunks.
+
+    Cheap (nothing is parsed but the chunk count): an unchanged reindex, which the watcher runs
+    often, uses it to decide whether the snapshot must be written again.
+    """
+    name = current_name(index_dir)
+    if name is None:
         return False
-    return True
+    path = snapshots_dir(index_dir) / name
+    try:
+        with (path / "chunks.jsonl").open(encoding="utf-8") as handle:
+            count = sum(1 for line in handle if line.strip())
+        if not (path / "documents.jsonl").is_file():
+            return False
+    except OSError:
+        return False
+    return LexicalIndex.saved_size(path / "bm25") == max(count, 1)
 
 
 def load_meta(index_dir: Path) -> Meta:

@@ -38,18 +38,29 @@ class StoreInUse(StoreError):
     """Another process holds the embedded store (Chroma's embedded store is single-process)."""
 
 
-def hold(lock: FileLock, directory: Path, busy: str) -> None:
-    """Acquire ``lock`` now or explain why not: ``busy`` when taken, the system's reason when unwritable."""
+@contextlib.contextmanager
+def held(lock: FileLock, busy: StoreInUse) -> Iterator[None]:
+    """Hold ``lock`` (``timeout=0``) for the block, or raise ``busy`` at once when another process has it.
+
+    Raises:
+        StoreInUse: ``busy``, when the lock is taken.
+        StoreError: the lock's directory cannot be written (with the system's reason).
+    """
+    directory = Path(lock.lock_file).parent
     try:
         directory.mkdir(parents=True, exist_ok=True)
         lock.acquire()
     except Timeout as err:
-        raise StoreInUse(busy) from err
+        raise busy from err
     except OSError as err:
         raise StoreError(
             f"cannot write in {directory} ({err.strerror or err.__class__.__name__}): "
             "the index needs a writable directory"
         ) from err
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 @contextlib.contextmanager
@@ -66,16 +77,13 @@ def exclusive_use(index_dir: Path, url: str | None) -> Iterator[None]:
     if url:
         yield
         return
-    lock = FileLock(str(index_dir / ".store.lock"), timeout=0)
-    hold(lock, index_dir, (
+    busy = StoreInUse(
         f"another process is using the index in {index_dir} (a running web chat, or an indexing run): "
         "reindex from the web chat (its « Réindexer » button, or `serve --watch`), or wait for the run / stop "
         "the chat and retry; processes that must share an index use a Chroma server (ASSISTANT_CHROMA_URL)"
-    ))  # fmt: skip
-    try:
+    )
+    with held(FileLock(str(index_dir / ".store.lock"), timeout=0), busy):
         yield
-    finally:
-        lock.release()
 
 
 def chroma_dir(index_dir: Path) -> Path:
