@@ -124,10 +124,18 @@ class LexicalIndex:
 
     def top(self, query: str, k: int) -> list[tuple[int, float]]:
         """The ``k`` best (position, score) pairs with a positive score, best first."""
-        scores = self.scores(query)
-        if k <= 0 or not scores.size:
-            return []
-        k = min(k, scores.size)
-        best = np.argpartition(-scores, k - 1)[:k]
-        best = best[np.argsort(-scores[best], kind="stable")]
-        return [(int(i), float(scores[i])) for i in best if scores[i] > 0]
+        return best_of(self.scores(query), k)
+
+
+def best_of(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """The ``k`` best (position, score) pairs of ``scores`` with a positive score, best first.
+
+    >>> best_of(np.array([0.0, 2.0, 1.0]), 5)
+    [(1, 2.0), (2, 1.0)]
+    """
+    if k <= 0 or not scores.size:
+        return []
+    k = min(k, scores.size)
+    best = np.argpartition(-scores, k - 1)[:k]
+    best = best[np.argsort(-scores[best], kind="stable")]
+    return [(int(i), float(scores[i])) for i in best if scores[i] > 0]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 from assistant.answer import Answer, ExtractiveAnswerer, is_follow_up
+from assistant.embeddings import SentenceTransformerEmbeddings
 from assistant.questions import QuestionError
 from assistant.retrieval import HybridRetriever
 
@@ -127,3 +129,19 @@ def test_langchain_retriever_returns_scored_documents(answerer: ExtractiveAnswer
     assert len(docs) == 3
     assert "EUSARF" in docs[0].page_content
     assert {"source", "start", "end", "dense", "lexical", "score"} <= set(docs[0].metadata)
+
+
+def test_every_candidate_is_scored_on_both_sides(
+    answerer: ExtractiveAnswerer, embeddings: SentenceTransformerEmbeddings
+) -> None:
+    # Each side fetches its 3 best; more than 3 hits means some came from BM25 alone. They must carry
+    # their real cosine (read back from Chroma), not 0, and every hit its real BM25 score.
+    engine, query = answerer.engine, "Quels réseaux européens ONPE EUSARF Rennes 2023"
+    hits = engine.search(query, k=6, fetch_k=3)
+    assert len(hits) > 3
+    vector, bm25 = engine.query_vector(query), engine.snapshot.lexical.scores(query)
+    stored = np.asarray(embeddings.embed_documents([h.chunk.embedding_text() for h in hits]))
+    for hit, chunk_vector in zip(hits, stored, strict=True):
+        assert hit.dense == pytest.approx(float(chunk_vector @ vector), abs=2e-3)
+        assert hit.lexical == pytest.approx(float(bm25[engine.snapshot.position[hit.chunk.id]]))
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
