@@ -18,6 +18,9 @@ _SHORTCODE = re.compile(r"\[/?[a-z_][\w-]*(?:\s+[^\[\]]*=[^\[\]]*)?\]|\[/[a-z_][
 _CRUMB_START = re.compile(r"^(accueil|home|vous êtes ici\s*:?)\s*[>›»/|]", re.I)
 _CRUMB_SEP = re.compile(r"\s[>›»]\s")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff]")
+# Inline HTML tags in a title (``<i>Saw 3D</i>``, as in Wikipedia-derived front matter): the title is
+# shown and searched as plain text.
+_TAG = re.compile(r"</?[a-z][\w-]*(?:\s[^<>]*)?/?>", re.I)
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 BLOCK_SEPARATOR = "\n\n"
 ITEM_SEPARATOR = "\n"
@@ -104,5 +107,6 @@ def clean(parsed: Parsed, source: str, fallback_title: str) -> Document:
         parts.append(block.text)
         offset += len(block.text)
     first_heading = next((b.text for b in kept if b.kind == "heading"), None)
-    title = normalize(parsed.title or "") or _crumb_title(parsed.blocks) or first_heading or fallback_title
+    own = normalize(_TAG.sub("", parsed.title or ""))
+    title = own or _crumb_title(parsed.blocks) or first_heading or fallback_title
     return Document(source=source, title=title, text="".join(parts), blocks=tuple(blocks))

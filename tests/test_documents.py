@@ -69,6 +69,20 @@ def test_markdown_headings_and_front_matter(tmp_path: Path) -> None:
     assert [b.kind for b in doc.blocks] == ["heading", "paragraph", "item", "item"]  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ('<i><span class="lang-en" lang="en">Captain America</span></i>', "Captain America"),
+        ("Lieux de <i>La Roue du temps</i>", "Lieux de La Roue du temps"),
+        ("a < b et c > d", "a < b et c > d"),
+    ],
+)
+def test_inline_tags_are_dropped_from_titles(tmp_path: Path, title: str, expected: str) -> None:
+    (tmp_path / "page.txt").write_text(f"---\ntitle: {title}\n---\nTexte.\n", encoding="utf-8")
+    docs, _ = _load(tmp_path)
+    assert docs["page.txt"].title == expected  # type: ignore[attr-defined]
+
+
 def test_pdf_text_is_extracted(tmp_path: Path) -> None:
     from reportlab.pdfgen import canvas
 
