@@ -50,6 +50,23 @@ NOTICES = {
 }
 
 
+class StreamCut(RuntimeError):
+    """The model's stream ended without saying it was finished: the connection was closed mid-answer."""
+
+
+def reports_finish(chat: BaseChatModel) -> bool:
+    """Whether ``chat``'s streams end with a finish reason (OpenAI-compatible endpoints, the bundled model).
+
+    For those, a stream that ends without one was cut: over HTTP/1.0 (no chunked transfer) a
+    connection closed mid-answer otherwise looks like a normal end.
+    """
+    from langchain_openai.chat_models.base import BaseChatOpenAI
+
+    from assistant.llm import LlamaCppChat
+
+    return isinstance(chat, BaseChatOpenAI | LlamaCppChat)
+
+
 class GenerativeAnswerer:
     """Answers with a LangChain chat model over the extractive mode's retrieval.
 
@@ -61,6 +78,7 @@ class GenerativeAnswerer:
     def __init__(self, extractive: ExtractiveAnswerer, chat: BaseChatModel) -> None:
         self.extractive = extractive
         self.chat = chat
+        self.reports_finish = reports_finish(chat)
 
     def ask(self, question: str, history: list[str] | None = None) -> Answer:
         """The checked answer (the streamed text discarded)."""
@@ -82,12 +100,16 @@ class GenerativeAnswerer:
                 return
             passages = self.passages(found)
             parts: list[str] = []
+            finished = False
             # A follow-up reaches the model in its standalone form, pronouns resolved.
             asked = found.query
             for chunk in self.chat.stream(answer_messages(asked, found.language, [p.chunk for p in passages])):
                 text = str(chunk.content)
+                finished = finished or bool(chunk.response_metadata.get("finish_reason"))
                 parts.append(text)
                 yield text
+            if self.reports_finish and not finished:
+                raise StreamCut("the answer stopped before its end")
         except Exception as err:  # any transport or model failure: the extractive answer still stands
             log.warning("language model failed: %s", err)
             yield self._fallback(question, history, "unreachable", _short(err))

@@ -105,12 +105,16 @@ class LlamaCppChat(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         with self._lock:
             for part in self._llama.create_chat_completion(**self._request(messages, stop, **kwargs), stream=True):
-                delta = part["choices"][0]["delta"].get("content")
-                if delta:
-                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
-                    if run_manager:
-                        run_manager.on_llm_new_token(delta, chunk=chunk)
-                    yield chunk
+                choice = part["choices"][0]
+                delta, reason = choice["delta"].get("content") or "", choice.get("finish_reason")
+                if not (delta or reason):
+                    continue
+                # The last chunk says why generation stopped ("stop", "length"), as OpenAI streams do.
+                info = {"finish_reason": reason} if reason else None
+                chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta), generation_info=info)
+                if run_manager and delta:
+                    run_manager.on_llm_new_token(delta, chunk=chunk)
+                yield chunk
 
 
 @lru_cache(maxsize=2)

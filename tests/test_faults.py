@@ -248,27 +248,32 @@ class _Misbehaving(BaseHTTPRequestHandler):
             return
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Transfer-Encoding", "chunked")
+        chunked = self.protocol_version == "HTTP/1.1"
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         choice = {"index": 0, "delta": {"role": "assistant", "content": "L'ONPE est membre de"}}
         delta = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m", "choices": [choice]}
         event = f"data: {json.dumps(delta)}\n\n".encode()
-        self.wfile.write(f"{len(event):x}\r\n".encode() + event + b"\r\n")
+        self.wfile.write(f"{len(event):x}\r\n".encode() + event + b"\r\n" if chunked else event)
         self.wfile.flush()
-        # The server dies: no [DONE], no final chunk, the connection cut.
+        # The server dies: no [DONE], no final chunk, the connection cut. Over HTTP/1.0 the body
+        # simply ends there, which looks like a normal end of the stream.
         self.connection.shutdown(socket.SHUT_RDWR)
 
     def log_message(self, *args: object) -> None:
         pass
 
 
-@pytest.mark.parametrize("behaviour", ["hang", "dies mid-answer"])
+@pytest.mark.parametrize(
+    ("behaviour", "protocol"), [("hang", "HTTP/1.1"), ("dies mid-answer", "HTTP/1.1"), ("dies mid-answer", "HTTP/1.0")]
+)
 def test_llm_endpoint_that_hangs_or_dies_gives_the_extractive_answer(
-    onpe_settings: Settings, embeddings: SentenceTransformerEmbeddings, behaviour: str
+    onpe_settings: Settings, embeddings: SentenceTransformerEmbeddings, behaviour: str, protocol: str
 ) -> None:
     from assistant.generation import make_answerer
 
-    handler = type("Handler", (_Misbehaving,), {"behaviour": behaviour})
+    handler = type("Handler", (_Misbehaving,), {"behaviour": behaviour, "protocol_version": protocol})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
