@@ -191,7 +191,8 @@ def _best_sentence(
 
     In the passage's language, the sentences sharing the most question terms are the candidates,
     and embedding similarity (when given) only breaks their tie: embedding every sentence cost
-    ~230 ms per answer on PIAF for +0.010 fact recall (README, "How the settings were chosen").
+    ~120 ms per answer on PIAF for +0.05 fact recall there, and lost an ONPE question (README,
+    "How the settings were chosen").
     Across languages only names are shared, so every sentence is a candidate, scored by
     similarity plus ``SENTENCE_OVERLAP_WEIGHT`` per shared term.
 
