@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -60,11 +61,11 @@ def reports_finish(chat: BaseChatModel) -> bool:
     For those, a stream that ends without one was cut: over HTTP/1.0 (no chunked transfer) a
     connection closed mid-answer otherwise looks like a normal end.
     """
-    from langchain_openai.chat_models.base import BaseChatOpenAI
-
     from assistant.llm import LlamaCppChat
 
-    return isinstance(chat, BaseChatOpenAI | LlamaCppChat)
+    # An endpoint model means langchain_openai is loaded; importing it here would cost ~0.8 s otherwise.
+    openai = sys.modules.get("langchain_openai.chat_models.base")
+    return isinstance(chat, LlamaCppChat) or (openai is not None and isinstance(chat, openai.BaseChatOpenAI))
 
 
 class GenerativeAnswerer:
