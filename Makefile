@@ -53,11 +53,11 @@ bench: setup
 
 # 50 concurrent users through gradio_client, with a reindex during the load (figures printed).
 load: setup-dev
-	$(BIN)/python -m pytest -q -s tests/test_load.py
+	$(BIN)/python -m pytest -q -s tests/interfaces/test_load.py
 
 lint: setup-dev
-	$(BIN)/ruff check assistant tests eval docs
-	$(BIN)/ruff format --check assistant tests eval docs
+	$(BIN)/ruff check assistant tests eval docs conftest.py
+	$(BIN)/ruff format --check assistant tests eval docs conftest.py
 	$(BIN)/mypy assistant
 
 clean:

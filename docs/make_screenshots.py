@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.web_harness import ask, browser_page, running_server  # noqa: E402
+from tests.helpers import ask, browser_page, running_server  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 

@@ -11,14 +11,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-from assistant.answer import ExtractiveAnswerer, retrieval_query
+from assistant.answering.conversation import retrieval_query
+from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.answering.search import SearchEngine
 from assistant.config import Settings
-from assistant.documents import load_corpus
-from assistant.embeddings import load_embeddings
-from assistant.evalset import load_items, locate, relevant
-from assistant.index import sync
-from assistant.lexical import fold
-from assistant.retrieval import SearchEngine
+from assistant.evaluation.items import load_items, locate, relevant
+from assistant.indexing.lexical import fold
+from assistant.indexing.sync import sync
+from assistant.ingest.corpus import load_corpus
+from assistant.models.embeddings import load_embeddings
 
 
 def measure(size: int, overlap: int = 1) -> dict[str, float]:
@@ -27,7 +28,7 @@ def measure(size: int, overlap: int = 1) -> dict[str, float]:
     documents, _ = load_corpus(base.corpus)
     embeddings = load_embeddings(base.embedder)
     with tempfile.TemporaryDirectory() as tmp:
-        settings = base.with_(index=Path(tmp), chunk_size=size, chunk_overlap=overlap, threshold=0.0)
+        settings = base.with_(index_dir=Path(tmp), chunk_size=size, chunk_overlap=overlap, threshold=0.0)
         sync(settings, embeddings=embeddings, progress=False)
         engine = SearchEngine.open(settings, embeddings)
         ranks, recalls = [], []

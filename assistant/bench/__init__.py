@@ -5,10 +5,9 @@ process: raw embedding of our chunks vs our whole indexing run (``index_over_emb
 reindex, warm extractive asks (p50 / p95), peak memory; then asks against a scaled store of
 ``scale`` chunks (:mod:`assistant.bench.scale`), and the bundled LLM's speed.
 
-Example:
-    >>> result = run_bench(Settings.from_env(), BenchOptions(paragraphs=200, scale=0, llm=False))  # doctest: +SKIP
-    >>> result["index_over_embed"]  # doctest: +SKIP
-    1.04
+Usage: ``run_bench(settings, BenchOptions(paragraphs=200, scale=0, llm=False))`` returns every figure as
+one JSON-ready dict (``index_over_embed``, ``ask_ms``, ``baseline``…); :func:`table` prints it.
+``tests/interfaces/test_bench.py`` runs it on a small sample.
 """
 
 from __future__ import annotations
@@ -23,14 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from assistant.bench.workload import prepare
-from assistant.config import Settings
-
-DEFAULT_DATASET = Path("../shared/datasets/piaf/piaf-v1.1.json")
+from assistant.config import DEFAULT_BENCH_DATASET, Settings
 
 
 @dataclass(frozen=True)
 class BenchOptions:
-    dataset: Path = DEFAULT_DATASET
+    dataset: Path = DEFAULT_BENCH_DATASET
     paragraphs: int = 0  # 0: every paragraph
     questions: int = 200
     scale: int = 100_000  # 0: skip the scaled store
@@ -65,7 +62,7 @@ def run_bench(settings: Settings, options: BenchOptions) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="assistant-bench-") as tmp:
         root = Path(tmp)
         work = prepare(options.dataset, root, options.paragraphs, options.questions)
-        own = settings.with_(corpus=work.corpus, index=root / "index", chroma_url=None)
+        own = settings.with_(corpus=work.corpus, index_dir=root / "index", chroma_url=None)
         ours = _in_child(phases.ours, own, work.questions)
         result: dict[str, Any] = {
             "dataset": str(options.dataset),
@@ -77,8 +74,8 @@ def run_bench(settings: Settings, options: BenchOptions) -> dict[str, Any]:
         result["baseline"] = _in_child(phases.baseline, own, work.questions)
         result["baseline"]["ratios"] = ratios(ours, result["baseline"])
         if options.scale:
-            big = own.with_(index=root / "scaled")
-            result["scale"] = _in_child(phases.scaled, big, own.index, options.scale, work.questions)
+            big = own.with_(index_dir=root / "scaled")
+            result["scale"] = _in_child(phases.scaled, big, own.index_dir, options.scale, work.questions)
         if options.llm:
             from assistant.bench.llm_speed import llm_speed
 

@@ -10,12 +10,13 @@ import statistics
 import time
 from typing import Any
 
-from assistant.answer import Answer, ExtractiveAnswerer
+from assistant.answering.generative import GenerativeAnswerer
+from assistant.answering.search import SearchEngine
+from assistant.answering.types import Answer
 from assistant.bench.phases import peak_rss_mb
 from assistant.config import Settings
-from assistant.generation import GenerativeAnswerer
-from assistant.llm import LlamaCppChat, load_chat_model
-from assistant.retrieval import SearchEngine
+from assistant.errors import LLMUnavailable
+from assistant.models.chat import LlamaCppChat, load_chat_model
 
 
 def measure(answerer: GenerativeAnswerer, chat: LlamaCppChat, question: str) -> dict[str, float]:
@@ -51,8 +52,8 @@ def llm_speed(settings: Settings, questions: list[str]) -> dict[str, Any]:
     """Medians over ``questions`` that reach the model (abstentions never do)."""
     chat = load_chat_model(settings)
     if not isinstance(chat, LlamaCppChat):
-        raise ValueError("the LLM benchmark measures the bundled model: unset ASSISTANT_LLM_BASE_URL")
-    answerer = GenerativeAnswerer(ExtractiveAnswerer(SearchEngine.open(settings)), chat)
+        raise LLMUnavailable("the LLM benchmark measures the bundled model: unset ASSISTANT_LLM_BASE_URL")
+    answerer = GenerativeAnswerer(SearchEngine.open(settings), chat)
     rows = [row for row in (measure(answerer, chat, q) for q in questions) if row["output_tokens"]]
     medians = {key: round(statistics.median(r[key] for r in rows), 2) for key in rows[0]} if rows else {}
     medians.pop("abstained", None)

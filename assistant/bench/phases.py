@@ -7,19 +7,19 @@ and threads from helping or hurting the other.
 from __future__ import annotations
 
 import resource
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from assistant.answer import ExtractiveAnswerer
-from assistant.baseline import TutorialBaseline
+from assistant.answering.conversation import Question
+from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.answering.search import SearchEngine, retrieve
 from assistant.bench.workload import edit_one_file, latencies, seconds
-from assistant.chunks import chunk_document
 from assistant.config import Settings
-from assistant.documents import load_corpus
-from assistant.embeddings import load_embeddings
-from assistant.index import sync
-from assistant.retrieval import SearchEngine
+from assistant.evaluation.baseline import TutorialBaseline
+from assistant.indexing.sync import sync
+from assistant.ingest.chunks import chunk_document
+from assistant.ingest.corpus import load_corpus
+from assistant.models.embeddings import load_embeddings
 
 
 def peak_rss_mb() -> float:
@@ -42,9 +42,7 @@ def ours(settings: Settings, questions: list[str]) -> dict[str, Any]:
     unchanged_s, _ = seconds(lambda: sync(settings, embeddings=embeddings, progress=False))
     edit_one_file(settings.corpus)
     reindex_s, again = seconds(lambda: sync(settings, embeddings=embeddings, progress=False))
-    answerer = ExtractiveAnswerer(SearchEngine.open(settings, embeddings))
-    asks = _cold(answerer, answerer.ask, questions)
-    retrievals = _cold(answerer, answerer.retrieve, questions)
+    asks, retrievals = _timed_asks(SearchEngine.open(settings, embeddings), questions)
     return {
         "model_load_seconds": round(load_s, 2),
         "documents": len(documents),
@@ -63,10 +61,18 @@ def ours(settings: Settings, questions: list[str]) -> dict[str, Any]:
     }
 
 
-def _cold(answerer: ExtractiveAnswerer, action: Callable[[str], Any], questions: list[str]) -> dict[str, float]:
-    """Latencies of ``action`` with nothing cached for the timed questions."""
-    answerer.forget()
-    return latencies(action, questions)
+def _timed_asks(engine: SearchEngine, questions: list[str]) -> tuple[dict[str, float], dict[str, float]]:
+    """Latencies of whole extractive answers, then of retrieval alone, with nothing cached for either."""
+    answerer = ExtractiveAnswerer(engine)
+
+    def retrieval(question: str) -> Any:
+        return retrieve(engine, Question.parse(question))
+
+    timed = []
+    for action in (answerer.ask, retrieval):
+        answerer.forget()
+        timed.append(latencies(action, questions))
+    return timed[0], timed[1]
 
 
 def baseline(settings: Settings, questions: list[str]) -> dict[str, Any]:
@@ -88,11 +94,9 @@ def scaled(settings: Settings, source_index: Path, target_chunks: int, questions
     from assistant.bench.scale import build_scaled
 
     embeddings = load_embeddings(settings.embedder, settings.batch_size)
-    build_s, chunks = seconds(lambda: build_scaled(source_index, settings.index, target_chunks, embeddings))
+    build_s, chunks = seconds(lambda: build_scaled(source_index, settings.index_dir, target_chunks, embeddings))
     open_s, engine = seconds(lambda: SearchEngine.open(settings, embeddings))
-    answerer = ExtractiveAnswerer(engine)
-    asks = _cold(answerer, answerer.ask, questions)
-    retrievals = _cold(answerer, answerer.retrieve, questions)
+    asks, retrievals = _timed_asks(engine, questions)
     return {
         "chunks": chunks,
         "build_seconds": round(build_s, 1),

@@ -5,9 +5,9 @@ chunks (real text, each copy under its own ``copyNNN/`` source) with the real ve
 Gaussian noise (``NOISE`` per dimension, renormalised: ~0.995 cosine to the original). Copy 0 is
 unperturbed. BM25 and the snapshot are built over all copies, as ``assistant index`` would.
 
-Example:
-    >>> build_scaled(Path("/tmp/b/index"), Path("/tmp/b/scaled"), 100_000, embeddings)  # doctest: +SKIP
-    100044
+Example (``settings`` name the indexed ONPE corpus: 27 chunks; ``tmp`` a scratch directory):
+    >>> build_scaled(settings.index_dir, tmp / "scaled", 100, embeddings)
+    108
 """
 
 from __future__ import annotations
@@ -19,24 +19,25 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from assistant import snapshot, store
-from assistant.chunks import Chunk
-from assistant.cleaning import Document
-from assistant.embeddings import SentenceTransformerEmbeddings
-from assistant.lexical import LexicalIndex
+from assistant.errors import DatasetError
+from assistant.indexing import snapshot, vectors
+from assistant.indexing.lexical import LexicalIndex
+from assistant.ingest.chunks import Chunk
+from assistant.ingest.cleaning import Document
+from assistant.models.embeddings import SentenceTransformerEmbeddings
 
 NOISE = 0.005
 ADD_BATCH = 4096
 
 
 def _vectors(index_dir: Path, current: snapshot.Snapshot) -> np.ndarray:
-    client = store.open_client(index_dir)
+    client = vectors.open_client(index_dir)
     collection = client.get_collection(current.meta.collection)
     found = collection.get(ids=[c.id for c in current.chunks], include=["embeddings"])
-    vectors = found["embeddings"]
-    if vectors is None:
-        raise ValueError(f"the index at {index_dir} returned no vectors")
-    by_id = dict(zip(found["ids"], list(vectors), strict=True))
+    stored = found["embeddings"]
+    if stored is None:
+        raise DatasetError(f"the index at {index_dir} returned no vectors")
+    by_id = dict(zip(found["ids"], list(stored), strict=True))
     return np.asarray([by_id[c.id] for c in current.chunks], dtype=np.float32)
 
 
@@ -51,13 +52,13 @@ def build_scaled(source: Path, target: Path, size: int, embeddings: SentenceTran
     """Write at ``target`` an index of at least ``size`` chunks made from ``source``'s; returns its size."""
     current = snapshot.load(source)
     if not current.chunks:
-        raise ValueError(f"the index at {source} is empty: nothing to scale")
+        raise DatasetError(f"the index at {source} is empty: nothing to scale")
     base = _vectors(source, current)
     copies = math.ceil(size / len(current.chunks))
     rng = np.random.default_rng(0)
-    collection = f"{store.COLLECTION_PREFIX}{store.namespace(target)}-scaled"
-    client = store.open_client(target)
-    store.vector_store(client, collection, embeddings)  # creates it, with cosine distance
+    collection = f"{vectors.COLLECTION_PREFIX}{vectors.namespace(target)}-scaled"
+    client = vectors.open_client(target)
+    vectors.vector_store(client, collection, embeddings)  # creates it, with cosine distance
     chroma = client.get_collection(collection)
     chunks: list[Chunk] = []
     documents: list[Document] = []

@@ -1,9 +1,10 @@
 """The benchmark's workload: a sample of a SQuAD-format dataset as a corpus, with its questions.
 
-Example:
-    >>> work = prepare(Path("../shared/datasets/piaf/piaf-v1.1.json"), Path("/tmp/b"), 300, 200)  # doctest: +SKIP
-    >>> len(work.questions)  # doctest: +SKIP
-    200
+Example (``tmp`` a scratch directory; PIAF lies beside the repository):
+    >>> from assistant.config import DEFAULT_BENCH_DATASET
+    >>> work = prepare(DEFAULT_BENCH_DATASET, tmp, paragraphs=30, questions=20)
+    >>> work.paragraphs, len(work.questions), len(list(work.corpus.iterdir()))
+    (30, 20, 30)
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from assistant.squad import import_squad
+from assistant.errors import DatasetError
+from assistant.evaluation.squad import import_squad
 
 EDIT = "\nCette phrase a été ajoutée pour mesurer la réindexation d’un seul document.\n"
 
@@ -34,10 +36,10 @@ def prepare(dataset: Path, root: Path, paragraphs: int, questions: int, seed: in
     """Copy ``paragraphs`` documents (0: all) of ``dataset`` into ``root/corpus``; sample their questions.
 
     Raises:
-        ValueError: the dataset is missing or not SQuAD-shaped.
+        DatasetError: the dataset is missing or not SQuAD-shaped.
     """
     if not dataset.is_file():
-        raise ValueError(f"benchmark dataset not found: {dataset} (give --dataset PATH)")
+        raise DatasetError(f"benchmark dataset not found: {dataset} (give --dataset PATH)")
     source, items = import_squad(dataset, root / "import")
     files = sorted(source.glob("*.txt"))
     rng = random.Random(seed)

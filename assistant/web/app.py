@@ -3,23 +3,26 @@
 French labels (the users are French professionals); answers come in the question's language.
 The ``/ask`` API endpoint returns the same JSON object as ``assistant ask --json``.
 
-Example:
-    >>> demo = build_app(ChatService(Settings.from_env()))  # doctest: +SKIP
-    >>> launch(demo, host="127.0.0.1", port=7860)  # doctest: +SKIP
+Usage: ``launch(build_app(ChatService(settings)), settings.host, settings.port)`` serves the chat
+until interrupted; ``block=False`` returns at once (the tests drive such a server with
+``gradio_client`` and Debian's chromium).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from pathlib import Path
+import sys
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import gradio as gr
 from gradio.events import api
 
-from assistant.answer import Answer
-from assistant.questions import QuestionError, clean_question
+from assistant.answering.conversation import Question
+from assistant.answering.types import Answer
+from assistant.config import Settings, parse_credentials
+from assistant.errors import IndexMissing, QuestionError, short_message
+from assistant.indexing.snapshot import load_meta
+from assistant.indexing.sync import sync
 from assistant.web.feedback import record_feedback
 from assistant.web.render import CITATION_SCRIPT, CSS, answer_markdown, escape_markdown, sources_html, viewer_html
 from assistant.web.service import MODE_LABELS, ChatService
@@ -46,10 +49,6 @@ class ChatState:
         return sorted(self.answers.items())[-VIEWER_ANSWERS:]
 
 
-def feedback_path() -> Path:
-    return Path(os.environ.get("ASSISTANT_FEEDBACK") or "eval/feedback.jsonl")
-
-
 def _questions(messages: Messages) -> list[str]:
     return [str(m.get("metadata", {}).get("question") or m["content"]) for m in messages if m["role"] == "user"]
 
@@ -67,19 +66,19 @@ class Handlers:
         state = state or ChatState()
         history = _questions(messages)
         try:
-            question = clean_question(question, self.service.settings.max_question_chars)
+            asked = Question.parse(question, history, self.service.settings.max_question_chars)
         except QuestionError as err:
             yield messages, question, gr.skip(), gr.skip(), state, f"⚠️ {err}"
             return
         messages = [
             *messages,
-            {"role": "user", "content": escape_markdown(question), "metadata": {"question": question}},
+            {"role": "user", "content": escape_markdown(asked.text), "metadata": {"question": asked.text}},
         ]
         index = len(messages)
         messages = [*messages, {"role": "assistant", "content": "…"}]
         partial = ""
         yield messages, "", gr.skip(), gr.skip(), state, ""
-        for event in self.service.stream(question, history, mode):
+        for event in self.service.stream(asked, mode):
             if isinstance(event, str):
                 partial += event
                 messages[index] = {"role": "assistant", "content": escape_markdown(partial) + " ▌"}
@@ -95,14 +94,14 @@ class Handlers:
         try:
             yield from self.respond(*args)
         except Exception as err:
-            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), f"⚠️ Erreur : {_short(err)}"
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), f"⚠️ Erreur : {short_message(err, 200)}"
 
     def like(self, state: ChatState | None, data: gr.LikeData) -> str:
         index = data.index if isinstance(data.index, int) else data.index[0]
         answer = state.answers.get(index) if state else None
         if answer is None or state is None:
             return "Avis non enregistré : réponse introuvable."
-        record_feedback(feedback_path(), answer, bool(data.liked), state.questions.get(index, []))
+        record_feedback(self.service.settings.feedback, answer, bool(data.liked), state.questions.get(index, []))
         return "Merci, votre avis est enregistré."
 
     def reindex(self, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008 (Gradio's idiom)
@@ -114,9 +113,10 @@ class Handlers:
     def ask_api(self, question: str, history: list[str] | None = None, mode: str = "auto") -> dict[str, Any]:
         """Answer ``question`` (earlier questions in ``history``); the JSON of ``assistant ask --json``."""
         try:
-            return self.service.answer(question, list(history or []), mode if mode in MODE_LABELS else "auto").as_json()
+            asked = Question.parse(question, history, self.service.settings.max_question_chars)
         except QuestionError as err:
             return {"question": question, "error": str(err)}
+        return self.service.answer(asked, mode if mode in MODE_LABELS else "auto").as_json()
 
 
 def build_app(service: ChatService) -> gr.Blocks:
@@ -167,10 +167,6 @@ def build_app(service: ChatService) -> gr.Blocks:
     return demo  # type: ignore[no-any-return]
 
 
-def _short(err: Exception) -> str:
-    return (str(err).splitlines() or [err.__class__.__name__])[0][:200]
-
-
 def launch(
     demo: gr.Blocks, host: str, port: int, auth: tuple[str, str] | None = None, block: bool = True
 ) -> tuple[Any, str, Any]:
@@ -190,3 +186,30 @@ def launch(
         mcp_server=False,
         pwa=False,
     )
+
+
+def serve(settings: Settings, watch: bool, load_llm: bool, say: Callable[[str], None] = print) -> None:
+    """``assistant serve``: index first if there is no index yet, load the models, serve until interrupted.
+
+    Args:
+        settings: what to serve, and where (``host``, ``port``, ``auth``).
+        watch: reindex when corpus files change.
+        load_llm: load the language model (else answers are extractive).
+        say: where start-up messages go (the CLI's stderr).
+
+    Raises:
+        UsageError: ``settings.auth`` is not ``USER:PASSWORD`` (said before anything is loaded).
+    """
+    credentials = parse_credentials(settings.auth)
+    try:
+        load_meta(settings.index_dir)
+    except IndexMissing:
+        say("No index yet: indexing the corpus first.")
+        say(sync(settings, progress=sys.stderr.isatty()).summary())
+    service = ChatService(settings, load_llm=load_llm)
+    if service.llm_notice:
+        say(f"note: {service.llm_notice}")
+    if watch:
+        service.watch()
+    say(f"Web chat on http://{settings.host}:{settings.port}/  (Ctrl+C to stop)")
+    launch(build_app(service), settings.host, settings.port, credentials)

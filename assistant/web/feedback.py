@@ -1,10 +1,14 @@
 """Thumbs up / down from the web chat, appended to a local JSONL file to grow the evaluation set.
 
 One line per vote: time, vote, question, history, answer, mode, citations (as ``ask --json``).
-Default location: ``eval/feedback.jsonl`` (``ASSISTANT_FEEDBACK`` overrides it).
+Default location: ``eval/feedback.jsonl`` (``Settings.feedback``, from ``ASSISTANT_FEEDBACK``).
 
-Example:
-    >>> record_feedback(Path("eval/feedback.jsonl"), answer, liked=True, history=[])  # doctest: +SKIP
+Example (``tmp`` a scratch directory):
+    >>> answer = Answer("Quels réseaux ?", "ESN [1]", False, "extractive", "fr")
+    >>> record_feedback(tmp / "feedback.jsonl", answer, liked=True, history=[])
+    >>> record = json.loads((tmp / "feedback.jsonl").read_text(encoding="utf-8"))
+    >>> record["liked"], record["question"], record["answer"]
+    (True, 'Quels réseaux ?', 'ESN [1]')
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import threading
 import time
 from pathlib import Path
 
-from assistant.answer import Answer
+from assistant.answering.types import Answer
 
 _lock = threading.Lock()
 

@@ -1,12 +1,14 @@
-"""HTML and Markdown for the web chat. Every piece of document or user text is escaped here.
+r"""HTML and Markdown for the web chat. Every piece of document or user text is escaped here.
 
 Citation markers become links ``#cite-<answer>-<n>``; a small script (:data:`CITATION_SCRIPT`)
 turns a click on one into "show that passage in the viewer, highlighted, scrolled into view",
 without a round trip to the server.
 
 Example:
-    >>> answer_markdown(answer, 3)  # doctest: +SKIP
-    'D’après les documents : « … » [[1]](#cite-3-1)'
+    >>> answer = Answer("q", "« <b>ESN</b> » [1] [7]", False, "extractive", "fr",
+    ...                 [Citation(1, "a.txt", "T", "", "<b>ESN</b>", 0, 10, 1.0, 0, 10)])
+    >>> answer_markdown(answer, 3)
+    '« &lt;b&gt;ESN&lt;/b&gt; » [\\[1\\]](#cite-3-1) \\[7\\]'
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from __future__ import annotations
 import html
 import re
 
-from assistant.answer import Answer, Citation
-from assistant.cleaning import Document
+from assistant.answering.types import MARKER, Answer, Citation
+from assistant.ingest.chunks import label
+from assistant.ingest.cleaning import Document
 
-_MARKER = re.compile(r"\[(\d+)\]")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
 # Characters of context shown around a passage in the viewer, each side.
 VIEWER_CONTEXT = 1200
@@ -32,7 +34,7 @@ def answer_markdown(answer: Answer, answer_id: int) -> str:
     """The answer as chat Markdown: escaped text, ``[n]`` as links to the viewer, notice in italics."""
     numbers = {c.n for c in answer.citations}
     parts, position = [], 0
-    for match in _MARKER.finditer(answer.answer):
+    for match in MARKER.finditer(answer.answer):
         parts.append(escape_markdown(answer.answer[position : match.start()]))
         n = int(match.group(1))
         label = f"\\[{n}\\]"
@@ -46,8 +48,7 @@ def answer_markdown(answer: Answer, answer_id: int) -> str:
 
 
 def _where(c: Citation) -> str:
-    section = f" — {c.section}" if c.section and c.section != c.title else ""
-    return html.escape(f"{c.title}{section}")
+    return html.escape(label(c.title, c.section))
 
 
 def _passage_html(c: Citation) -> str:

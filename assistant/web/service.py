@@ -4,9 +4,12 @@ One :class:`ChatService` per server process: the embedder, the index and the lan
 loaded once and shared by every user. A reindex runs beside the chat: the chat keeps answering
 from the committed snapshot and switches to the new one when it is committed.
 
-Example:
-    >>> service = ChatService(Settings.from_env())  # doctest: +SKIP
-    >>> service.answer("Quels réseaux ?", [], "auto")  # doctest: +SKIP
+Example (``settings`` name the indexed ONPE corpus):
+    >>> service = ChatService(settings, load_llm=False)
+    >>> service.answer(Question.parse("Qu'est-ce que le réseau EuroCAN ?"), "auto").mode
+    'extractive'
+    >>> service.index_status().startswith("Index : 2 documents, 27 passages")
+    True
 """
 
 from __future__ import annotations
@@ -16,15 +19,19 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
-from assistant.answer import Answer, ExtractiveAnswerer
+from assistant.answering.conversation import Question
+from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.answering.generative import GenerativeAnswerer
+from assistant.answering.modes import MODES, make_answerer
+from assistant.answering.search import SearchEngine
+from assistant.answering.types import Answer, final_answer
 from assistant.config import Settings
-from assistant.generation import GenerativeAnswerer, make_answerer
-from assistant.index import IndexBusy, IndexReport, sync
-from assistant.llm import describe
-from assistant.retrieval import SearchEngine
+from assistant.errors import IndexBusy
+from assistant.indexing.sync import IndexReport, sync
+from assistant.models.chat import describe
 
 log = logging.getLogger(__name__)
-MODE_LABELS = {"auto": "Automatique", "llm": "LLM", "extractive": "Extractif"}
+MODE_LABELS = dict(zip(MODES, ("Automatique", "LLM", "Extractif"), strict=True))
 # Saving a file often writes it several times: wait for quiet before reindexing.
 WATCH_DEBOUNCE_MS = 1500
 
@@ -39,7 +46,7 @@ class ChatService:
         self.generative: GenerativeAnswerer | None = None
         self.llm_notice: str | None = None
         if load_llm:
-            answerer, self.llm_notice = make_answerer(self.extractive, "auto", progress=True)
+            answerer, self.llm_notice = make_answerer(self.engine, "auto", progress=True, extractive=self.extractive)
             self.generative = answerer if isinstance(answerer, GenerativeAnswerer) else None
         self._reindex_lock = threading.Lock()
         self.last_report: IndexReport | None = None
@@ -47,24 +54,20 @@ class ChatService:
 
     # -- answers ---------------------------------------------------------------------------
 
-    def stream(self, question: str, history: list[str], mode: str) -> Iterator[str | Answer]:
+    def stream(self, question: Question, mode: str) -> Iterator[str | Answer]:
         """Text as it is written (LLM), then the final answer; extractive answers come at once."""
         self.engine.refresh()
         if mode != "extractive" and self.generative is not None:
-            yield from self.generative.stream(question, history)
+            yield from self.generative.stream(question)
             return
-        answer = self.extractive.ask(question, history)
+        answer = self.extractive.ask(question)
         if mode == "llm" and self.llm_notice:
             answer.notice = self.llm_notice
         yield answer
 
-    def answer(self, question: str, history: list[str], mode: str) -> Answer:
-        final = None
-        for event in self.stream(question, history, mode):
-            if isinstance(event, Answer):
-                final = event
-        assert final is not None
-        return final
+    def answer(self, question: Question, mode: str) -> Answer:
+        """The final answer (see :meth:`stream`)."""
+        return final_answer(self.stream(question, mode))
 
     # -- status ----------------------------------------------------------------------------
 

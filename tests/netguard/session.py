@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.netguard import sitecustomize
 
-# Attempts beyond loopback are appended here; tests/conftest.py fails the session if it is not empty.
+# Attempts beyond loopback are appended here; the root conftest.py fails the session if it is not empty.
 NET_GUARD_LOG = Path(tempfile.mkstemp(prefix="assistant-net-guard-", suffix=".log")[1])
 os.environ["ASSISTANT_NET_GUARD_LOG"] = str(NET_GUARD_LOG)
 # Child processes import tests/netguard/sitecustomize.py at start-up (PYTHONPATH).

@@ -1,10 +1,10 @@
 """Network guard for the test suite: refuse, and record, any connection or lookup beyond loopback.
 
-Python imports ``sitecustomize`` at start-up from ``PYTHONPATH``: ``tests/conftest.py`` puts this
-folder there, so every Python process the tests start (``assistant serve``, ``chroma run``,
+Python imports ``sitecustomize`` at start-up from ``PYTHONPATH``: ``session.py`` (imported by the root
+``conftest.py``) puts this folder there, so every Python process the tests start (``assistant serve``, ``chroma run``,
 ``llama_cpp.server``…) is guarded, and it installs the guard in pytest itself. Attempts are
 appended to ``$ASSISTANT_NET_GUARD_LOG``; the session fails if that file is not empty.
-Code below Python (C libraries) is not seen here: ``tests/test_offline.py`` also runs the CLI in
+Code below Python (C libraries) is not seen here: ``tests/system/test_offline.py`` also runs the CLI in
 a network namespace with no network at all.
 """
 

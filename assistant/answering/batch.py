@@ -1,0 +1,45 @@
+"""Batch answering (``assistant ask -``): one JSON request per line in, one JSON answer per line out.
+
+A request is ``{"question": str, "history": [str]}``. A line that cannot be answered gives an
+``{"error": …}`` object in its place, so the output keeps one line per request.
+
+Example (``answerer`` an :class:`~assistant.answering.extractive.ExtractiveAnswerer`):
+    >>> lines = ['{"question": "Qu\\'est-ce que EuroCAN ?"}', "", '{"question": " "}', "[1, 2]"]
+    >>> [sorted(reply)[:2] for reply in answer_lines(answerer, lines)]
+    [['abstained', 'answer'], ['error', 'question'], ['error']]
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from assistant.answering.modes import Answerer
+from assistant.errors import QuestionError
+
+
+def _request(line: str) -> dict[str, Any]:
+    request = json.loads(line)
+    if not isinstance(request, dict):
+        raise ValueError("expected an object")
+    if not isinstance(request.get("history") or [], list):
+        raise ValueError("history must be a list of strings")
+    return request
+
+
+def answer_lines(answerer: Answerer, lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """The JSON object answering each non-blank line of ``lines``, in order."""
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            request = _request(line)
+        except ValueError as err:  # json.JSONDecodeError included
+            yield {"error": f"invalid input line: {err}"}
+            continue
+        history = [str(h) for h in request.get("history") or []]
+        try:
+            yield answerer.ask(str(request.get("question", "")), history).as_json()
+        except QuestionError as err:
+            yield {"question": request.get("question"), "error": str(err)}

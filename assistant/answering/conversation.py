@@ -1,0 +1,112 @@
+"""Questions as users type them: cleaned once where they enter, read in their conversation.
+
+:meth:`Question.parse` cleans the text (or refuses it with a clear reason) and detects its
+language; a :class:`Question` is then passed down as is, never cleaned again. A follow-up
+(pronoun, "and…", or too short to stand alone) borrows the previous question's subject.
+
+Example:
+    >>> q = Question.parse("  Et où   ont-elles lieu ?", ["Qui organise les Assises ?"])
+    >>> q.text, q.language, is_follow_up(q.text)
+    ('Et où ont-elles lieu ?', 'fr', True)
+    >>> retrieval_query(q.text, list(q.history))
+    'Qui organise les Assises ? Et où ont-elles lieu ?'
+    >>> Question.parse(" \\x00 ")
+    Traceback (most recent call last):
+    ...
+    assistant.errors.QuestionError: the question is empty
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.config import DEFAULT_MAX_QUESTION_CHARS as MAX_QUESTION_CHARS
+from assistant.errors import QuestionError
+from assistant.ingest.cleaning import normalize
+from assistant.ingest.language import detect_language
+
+_FOLLOW_UP = re.compile(
+    r"^\s*(and|but|also|et|mais|aussi|puis)\b|\b(it|its|they|their|them|he|she|his|her|"
+    r"il|elle|ils|elles|son|sa|ses|leur|leurs|celui-ci|celle-ci|ceux-ci|y)\b",
+    re.IGNORECASE,
+)
+FOLLOW_UP_MAX_WORDS = 4
+_LIST_QUESTION = re.compile(
+    r"\b(which|what are|list|name the|quels|quelles|lesquels|lesquelles|liste|citez|énumérez)\b", re.I
+)
+
+
+def clean_question(question: object, max_chars: int = MAX_QUESTION_CHARS) -> str:
+    """Normalise whitespace and drop control characters (NUL included).
+
+    Raises:
+        QuestionError: not text, empty after cleaning, or longer than ``max_chars``.
+    """
+    if not isinstance(question, str):
+        raise QuestionError("the question must be text")
+    cleaned = normalize(question)
+    if not cleaned:
+        raise QuestionError("the question is empty")
+    if len(cleaned) > max_chars:
+        raise QuestionError(f"the question is too long ({len(cleaned)} characters; the limit is {max_chars})")
+    return cleaned
+
+
+@dataclass(frozen=True)
+class Question:
+    """A cleaned question, the earlier questions of its conversation, and its language."""
+
+    text: str
+    history: tuple[str, ...] = ()
+    language: str = "fr"
+
+    @classmethod
+    def parse(cls, text: object, history: Sequence[str] | None = None, max_chars: int = MAX_QUESTION_CHARS) -> Question:
+        """Clean ``text`` and detect its language.
+
+        Raises:
+            QuestionError: see :func:`clean_question`.
+        """
+        cleaned = clean_question(text, max_chars)
+        return cls(cleaned, tuple(history or ()), detect_language(cleaned))
+
+    @classmethod
+    def of(cls, question: str | Question, history: Sequence[str] | None, max_chars: int) -> Question:
+        """``question`` as a :class:`Question`: parsed when it is still raw text, else as it is.
+
+        Raises:
+            QuestionError: see :func:`clean_question`.
+            ValueError: a :class:`Question` given with a ``history`` beside it (it carries its own).
+        """
+        if not isinstance(question, Question):
+            return cls.parse(question, history, max_chars)
+        if history:
+            raise ValueError("a Question carries its own history: pass none beside it")
+        return question
+
+
+def is_follow_up(question: str) -> bool:
+    """Does the question lean on the conversation (pronoun, "and…", or too short to stand alone)?
+
+    >>> is_follow_up("Who funds it?"), is_follow_up("Which networks is ONPE a member of?")
+    (True, False)
+    """
+    return bool(_FOLLOW_UP.search(question)) or len(question.split()) <= FOLLOW_UP_MAX_WORDS
+
+
+def retrieval_query(question: str, history: Sequence[str] | None = None) -> str:
+    """The text to search with: a follow-up borrows the topic of the previous question."""
+    if not history or not is_follow_up(question):
+        return question
+    return f"{history[-1]} {question}"
+
+
+def is_list_question(question: str) -> bool:
+    """Does the question ask for several things ("which…", "quels…", "list…")?
+
+    >>> is_list_question("Quels réseaux ?"), is_list_question("Depuis quand ?")
+    (True, False)
+    """
+    return bool(_LIST_QUESTION.search(question))

@@ -1,0 +1,182 @@
+"""Generated answers: the language model writes, the grounding check decides what is shown.
+
+Retrieval and abstention are those of :func:`~assistant.answering.search.retrieve`, as in the
+extractive mode; the model's own "not found" also abstains unless retrieval is clearly confident
+(:func:`~assistant.answering.answerability.clearly_answerable`). The model sees only the passages
+worth quoting; its answer is checked sentence by sentence (:mod:`assistant.answering.grounding`).
+When nothing valid remains, or the model cannot be reached, the extractive answer is given
+instead, with a notice.
+
+Usage: ``GenerativeAnswerer(engine, load_chat_model(settings))``; :meth:`GenerativeAnswerer.stream`
+yields the model's text as it comes, then the checked :class:`~assistant.answering.types.Answer`.
+An unreachable endpoint still answers, extractively:
+
+    >>> from assistant.models.chat import load_chat_model
+    >>> down = settings.with_(llm_base_url="http://127.0.0.1:9/v1", llm_timeout=2.0)
+    >>> answer = GenerativeAnswerer(engine, load_chat_model(down)).ask("Qu'est-ce que le réseau EuroCAN ?")
+    >>> answer.mode, answer.notice.startswith("Le modèle de langage est injoignable")
+    ('extractive', True)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+
+from langchain_core.language_models import BaseChatModel
+
+from assistant.answering.answerability import clearly_answerable
+from assistant.answering.conversation import Question, is_follow_up, is_list_question
+from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.answering.grounding import Checked, Grounder, complete_list
+from assistant.answering.prompting import NOT_FOUND_MARK, answer_messages, list_notes, rewrite_messages
+from assistant.answering.search import SearchEngine, retrieve
+from assistant.answering.types import Answer, Citation, Hit, Quote, Retrieved, final_answer
+from assistant.errors import short_message
+from assistant.indexing.lexical import tokenize
+from assistant.models.chat import stream_text
+
+log = logging.getLogger(__name__)
+
+# Prefill dominates the wait on 2 cores: a few short passages, not whole chunks.
+MAX_LLM_PASSAGES = 6
+REWRITE_MAX_TOKENS = 48
+
+NOTICES = {
+    "unreachable": {
+        "fr": "Le modèle de langage est injoignable ({error}) : réponse extractive.",
+        "en": "The language model could not be reached ({error}): extractive answer shown.",
+    },
+    "model_not_found": {
+        "fr": "Le modèle n’a pas trouvé de réponse directe dans ces passages : voici les plus proches de la question.",
+        "en": "The model found no direct answer in these passages: here are the closest ones to the question.",
+    },
+    "unsupported": {
+        "fr": "La réponse générée n’était pas appuyée par les passages : réponse extractive.",
+        "en": "The generated answer was not supported by the passages: extractive answer shown.",
+    },
+}
+
+
+class GenerativeAnswerer:
+    """Answers with a LangChain chat model over :func:`~assistant.answering.search.retrieve`.
+
+    Args:
+        engine: the search engine both modes retrieve from.
+        chat: any LangChain chat model (the bundled llama.cpp one, or an OpenAI-compatible endpoint).
+        extractive: the extractive answerer used for fallbacks and quote choice (one is made when not
+            given; pass the one you already have to share its cached sentence vectors).
+    """
+
+    mode = "llm"
+
+    def __init__(self, engine: SearchEngine, chat: BaseChatModel, extractive: ExtractiveAnswerer | None = None) -> None:
+        self.engine = engine
+        self.chat = chat
+        self.extractive = extractive or ExtractiveAnswerer(engine)
+
+    def ask(self, question: str | Question, history: Sequence[str] | None = None) -> Answer:
+        """The checked answer (the streamed text discarded)."""
+        return final_answer(self.stream(question, history))
+
+    def stream(self, question: str | Question, history: Sequence[str] | None = None) -> Iterator[str | Answer]:
+        """Yield the model's text as it comes, then the checked answer.
+
+        Raises:
+            QuestionError: empty or over-long question.
+        """
+        asked = Question.of(question, history, self.engine.settings.max_question_chars)
+        try:
+            found = retrieve(self.engine, asked, query=self.rewrite(asked.text, asked.history))
+            if not found.answerable:
+                yield found.abstention(self.mode)
+                return
+            passages = self.passages(found)
+            parts: list[str] = []
+            # A follow-up reaches the model in its standalone form, pronouns resolved.
+            for text in stream_text(
+                self.chat, answer_messages(found.query, found.language, [p.chunk for p in passages])
+            ):
+                parts.append(text)
+                yield text
+        except Exception as err:  # any transport or model failure: the extractive answer still stands
+            log.warning("language model failed: %s", err)
+            yield self._fallback(asked, "unreachable", short_message(err, 120))
+            return
+        yield self._checked(found, passages, "".join(parts))
+
+    def rewrite(self, question: str, history: Sequence[str]) -> str | None:
+        """A standalone version of a follow-up question, written by the model (None if not a follow-up)."""
+        if not history or not is_follow_up(question):
+            return None
+        reply = self.chat.invoke(rewrite_messages(question, history), max_tokens=REWRITE_MAX_TOKENS)
+        rewritten = str(reply.content).strip().strip('"«» ').splitlines()
+        candidate = rewritten[0].strip() if rewritten else ""
+        # A rewrite that lost the question (empty, rambling) or the conversation's subject (no word
+        # of the earlier questions) is worse than the heuristic, which borrows the last question.
+        earlier = set(tokenize(" ".join(history))) - set(tokenize(question))
+        if not candidate or len(candidate) > 3 * len(question) + 200 or not earlier & set(tokenize(candidate)):
+            return None
+        # The original words stay in the query: a small model's rewrite may drop what was asked.
+        return candidate if candidate == question else f"{candidate} {question}"
+
+    def passages(self, found: Retrieved) -> list[Hit]:
+        """What the model reads: each answering sentence, with the one before it in its paragraph.
+
+        The extractive evidence already follows list introductions to their members, so a list
+        question gets every member; a single-fact question also gets its best passage whole.
+        Short passages keep prefill, the slow part on a CPU, short.
+        """
+        snap = self.engine.snapshot
+        windows: list[Quote] = []
+        if not is_list_question(found.question) and found.hits:
+            top = found.hits[0]
+            windows.append((top.chunk, top.chunk.start, top.chunk.end, top.score))
+        for chunk, start, end, score in self.extractive.evidence(found):
+            text = snap.documents[chunk.source].text
+            before = [s for s in chunk.sentences() if s[1] <= start]
+            same_paragraph = before and "\n" not in text[before[-1][1] : start]
+            windows.append((chunk, before[-1][0] if same_paragraph else start, end, score))
+        merged: list[Hit] = []
+        for chunk, w_start, w_end, w_score in sorted(windows, key=lambda w: (w[0].source, w[1])):
+            start, end, score = w_start, w_end, w_score
+            last = merged[-1].chunk if merged else None
+            if last is not None and last.source == chunk.source and start < last.end:
+                start, end, score = last.start, max(end, last.end), max(score, merged[-1].score)
+                merged.pop()
+            text = snap.documents[chunk.source].text[start:end]
+            window = replace(chunk, id=f"{chunk.id}@{start}", start=start, end=end, text=text)
+            merged.append(Hit(window, score, score, score))
+        return merged[:MAX_LLM_PASSAGES]
+
+    def _checked(self, found: Retrieved, hits: list[Hit], text: str) -> Answer:
+        snap = self.engine.snapshot
+        checked = Grounder([h.chunk for h in hits], self.engine.embeddings, snap.lexical.known).check(text)
+        not_found = checked.not_found or NOT_FOUND_MARK in text
+        # The small model often misses a French passage answering an English question: when retrieval
+        # is clearly confident, the quotes are worth more than its "not found". README, "Evaluation".
+        if not_found and not clearly_answerable(found.relevance, self.engine.settings.threshold):
+            answer = found.abstention(self.mode)
+            answer.dropped = []
+            return answer
+        if not_found or not checked.used:
+            fallback = self.extractive.answer(found)
+            fallback.notice = NOTICES["model_not_found" if not_found else "unsupported"][found.language]
+            fallback.dropped = [] if not_found else checked.dropped
+            return fallback
+        if is_list_question(found.question):
+            notes = list_notes([h.chunk for h in hits])
+            checked = complete_list(checked, [h.chunk for h in hits], [n is not None for n in notes], found.language)
+        return _compose(found, hits, checked)
+
+    def _fallback(self, question: Question, why: str, error: str) -> Answer:
+        answer = self.extractive.ask(question)
+        answer.notice = NOTICES[why][answer.language].format(error=error)
+        return answer
+
+
+def _compose(found: Retrieved, hits: list[Hit], checked: Checked) -> Answer:
+    citations = [Citation.of(n, hits[i].chunk, hits[i].score, checked.quotes[i]) for n, i in enumerate(checked.used, 1)]
+    return Answer(found.question, checked.text, False, GenerativeAnswerer.mode, found.language, citations,
+                  found.relevance, dropped=checked.dropped, query=found.query)  # fmt: skip

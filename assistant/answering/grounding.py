@@ -1,0 +1,222 @@
+"""Check a generated answer against its passages before anyone sees it.
+
+Every sentence must cite passages it was given, and be supported by them: its content words
+found there (lexical support), or its meaning close to one of their sentences (embedding
+support), every number it states written there, and every acronym it names known to the corpus.
+A sentence that cites nothing, or cites the wrong passage, is re-attached to a passage that
+supports it when one does; otherwise it is dropped. Markers are renumbered to the passages
+actually used, in order of first use.
+
+Example (``embeddings`` the index's embedder):
+    >>> from assistant.ingest.chunks import Chunk
+    >>> chunks = [Chunk("a", "d.txt", "T", "", 0, 29, "Les Assises ont lieu à Paris."),
+    ...           Chunk("b", "d.txt", "T", "", 30, 60, "L’ONPE est membre d’EUSARF.")]
+    >>> checked = Grounder(chunks, embeddings, known=lambda terms: terms).check(
+    ...     "L’ONPE est membre d’EUSARF [2]. Il a été fondé en 1999 [2].")
+    >>> checked.text, checked.used, checked.dropped
+    ('L’ONPE est membre d’EUSARF [1].', [1], ['Il a été fondé en 1999.'])
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.answering.prompting import NOT_FOUND_MARK
+from assistant.answering.types import MARKER
+from assistant.indexing.lexical import tokenize
+from assistant.ingest.chunks import Chunk, Span, sentence_spans
+from assistant.models.embeddings import SentenceTransformerEmbeddings
+
+_NUMBER = re.compile(r"\d+")
+_PASSAGE_REF = re.compile(r"\bpassages?\s+\d+", re.IGNORECASE)  # "see passage 1" states no fact
+# Names with two capitals or more: ESN, EuroCAN, ISPCAN.
+_ACRONYM = re.compile(r"\b[A-Z][A-Za-z0-9]{0,8}[A-Z][A-Za-z0-9]{0,8}\b")
+# Support rules, set on true and false claims about ONPE passages (README, "Grounding"): e5's
+# cosines are compressed (an unrelated French sentence scores ~0.84), so cosine alone must be high.
+LEXICAL_ALONE = 0.5  # share of the sentence's content words found in the cited passages
+EMBEDDING_ALONE = 0.88  # cosine with the closest sentence of a cited passage
+LEXICAL_WITH_EMBEDDING = (0.25, 0.835)
+
+
+@dataclass
+class Claim:
+    """A piece of the answer ending with its markers (a sentence, or a list item inside one)."""
+
+    text: str
+    cites: list[int]  # marker numbers as written (1-based) until checked, then passage indices
+    sentence: int  # which sentence it belongs to, to rebuild the text
+    quotes: dict[int, Span] = field(default_factory=dict)
+
+
+@dataclass
+class Checked:
+    """The answer as shown: supported claims, renumbered markers, what was dropped."""
+
+    text: str
+    used: list[int]  # passage indices (0-based), in the order of the new numbers
+    quotes: dict[int, Span]  # passage index -> document offsets of the supporting sentence
+    dropped: list[str]
+    not_found: bool = False
+
+
+_MARKER_RUN = re.compile(rf"(?:\s*{MARKER.pattern})+")
+
+
+def split_claims(text: str) -> list[Claim]:
+    """The answer's claims with the marker numbers each carries.
+
+    A sentence is split after each run of markers followed by more text ("ESN [1], EUSARF [2].")
+    so that each item is checked against its own passage; markers after a full stop belong to
+    the sentence before.
+    """
+    claims: list[Claim] = []
+    sentence = 0
+    for raw in text.splitlines():
+        line = raw.strip().lstrip("-*• ").strip()
+        for start, end in sentence_spans(line):
+            piece, position = line[start:end], 0
+            if not any(ch.isalnum() for ch in MARKER.sub("", piece)):  # markers left alone after a full stop
+                if claims:
+                    claims[-1].cites.extend(int(n) for n in MARKER.findall(piece))
+                continue
+            for run in _MARKER_RUN.finditer(piece):
+                _add(claims, piece[position : run.start()], MARKER.findall(run.group()), sentence)
+                position = run.end()
+            _add(claims, piece[position:], [], sentence)
+            sentence += 1
+    return claims
+
+
+def _add(claims: list[Claim], text: str, numbers: list[str], sentence: int) -> None:
+    if any(ch.isalnum() for ch in text):
+        claims.append(Claim(text.strip(), [int(n) for n in numbers], sentence))
+    elif claims and claims[-1].sentence == sentence:  # trailing punctuation of the sentence
+        claims[-1].text += text.strip()
+
+
+class Grounder:
+    """Checks claims against passages with the index's own embedder and tokenizer."""
+
+    def __init__(
+        self, chunks: list[Chunk], embeddings: SentenceTransformerEmbeddings, known: Callable[[set[str]], set[str]]
+    ) -> None:
+        """``known`` returns the terms the corpus contains (``LexicalIndex.known``)."""
+        self.chunks = chunks
+        self.known = known
+        self.embeddings = embeddings
+        self._sentences: list[list[Span]] = [c.sentences() for c in chunks]
+        texts = [self._text(i, span) for i, spans in enumerate(self._sentences) for span in spans]
+        self._vectors = embeddings.embed_array(texts) if texts else np.zeros((0, embeddings.dimension))
+        self._tokens = [set(tokenize(c.text)) for c in chunks]
+
+    def _text(self, i: int, span: Span) -> str:
+        chunk = self.chunks[i]
+        return chunk.text[span[0] - chunk.start : span[1] - chunk.start]
+
+    def _best_sentence(self, i: int, vector: np.ndarray) -> tuple[float, Span]:
+        offset = sum(len(s) for s in self._sentences[:i])
+        sims = self._vectors[offset : offset + len(self._sentences[i])] @ vector
+        best = int(np.argmax(sims))
+        return float(sims[best]), self._sentences[i][best]
+
+    def support(self, claim: str, cites: list[int], vector: np.ndarray) -> dict[int, Span] | None:
+        """Supporting sentence per cited passage, or None when the cited passages do not back the claim."""
+        if not cites:
+            return None
+        words = set(tokenize(claim))
+        found = set().union(*(self._tokens[i] for i in cites))
+        lexical = len(words & found) / len(words) if words else 1.0
+        if not self._facts_ok(claim, cites):
+            return None
+        best = {i: self._best_sentence(i, vector) for i in cites}
+        cosine = max(score for score, _ in best.values())
+        low_lex, low_cos = LEXICAL_WITH_EMBEDDING
+        backed = lexical >= LEXICAL_ALONE or cosine >= EMBEDDING_ALONE or (lexical >= low_lex and cosine >= low_cos)
+        return {i: span for i, (_, span) in best.items()} if backed else None
+
+    def _facts_ok(self, claim: str, cites: list[int]) -> bool:
+        """Numbers must be in the cited passages; acronyms at least somewhere in the corpus."""
+        numbers = _NUMBER.findall(_PASSAGE_REF.sub("", claim))
+        if not all(any(n in self.chunks[i].text for i in cites) for n in numbers):
+            return False
+        acronyms = {t for a in _ACRONYM.findall(claim) for t in tokenize(a)}
+        return self.known(acronyms) == acronyms
+
+    def check(self, text: str) -> Checked:
+        """Keep the supported claims of ``text``, renumbered; see the module docstring."""
+        if NOT_FOUND_MARK in text:
+            return Checked("", [], {}, [], not_found=True)
+        claims = split_claims(text)
+        bare = [c.text.lstrip(",;: ") for c in claims]
+        vectors = self.embeddings.embed_array(bare) if claims else np.zeros((0, 1))
+        kept: list[Claim] = []
+        dropped: list[str] = []
+        for claim, words, vector in zip(claims, bare, vectors, strict=True):
+            cites = sorted({n - 1 for n in claim.cites if 1 <= n <= len(self.chunks)})
+            quotes = self.support(words, cites, vector) or self._reattach(words, vector)
+            if quotes:
+                kept.append(Claim(claim.text, sorted(quotes), claim.sentence, quotes))
+            else:
+                dropped.append(words)
+        return _renumber(kept, dropped)
+
+    def _reattach(self, claim: str, vector: np.ndarray) -> dict[int, Span] | None:
+        """Passages that support an uncited or mis-cited claim: those naming its acronyms, else the best one."""
+        named = [i for i, c in enumerate(self.chunks) if any(a in c.text for a in _ACRONYM.findall(claim))]
+        if named and (quotes := self.support(claim, named, vector)):
+            return quotes
+        ranked = sorted(range(len(self.chunks)), key=lambda i: -self._best_sentence(i, vector)[0])
+        return next((q for i in ranked[:3] if (q := self.support(claim, [i], vector))), None)
+
+
+def _renumber(claims: list[Claim], dropped: list[str]) -> Checked:
+    used: list[int] = []
+    quotes: dict[int, Span] = {}
+    sentences: dict[int, str] = {}
+    for claim in claims:
+        for i in claim.cites:
+            if i not in used:
+                used.append(i)
+                quotes[i] = claim.quotes[i]
+        markers = "".join(f"[{used.index(i) + 1}]" for i in claim.cites)
+        text = claim.text if claim.sentence in sentences else claim.text.lstrip(",;: ")
+        end = text[-1] if text[-1] in ".!?…;:," else ""
+        piece = f"{text[: len(text) - len(end)].rstrip()} {markers}{end}"
+        before = sentences.get(claim.sentence)
+        sentences[claim.sentence] = piece if before is None else before + ("" if piece[0] in ",;:" else " ") + piece
+    rebuilt = [body if body[-1] in ".!?…" else body.rstrip(",;:") + "." for body in sentences.values()]
+    return Checked(" ".join(rebuilt), used, quotes, dropped)
+
+
+_ALSO_LISTED = {
+    "en": "The list in the documents also names: {items}.",
+    "fr": "La liste des documents cite aussi : {items}.",
+}
+
+
+def complete_list(checked: Checked, chunks: list[Chunk], is_item: list[bool], language: str) -> Checked:
+    """Append the list members a small model left out, each named by its acronym and cited.
+
+    Only passages that are members of a list the document itself introduces (``…tels que :``)
+    count, and only when the member names itself by an acronym the answer does not mention.
+    """
+    if not checked.used or not any(is_item):
+        return checked
+    used, quotes, items = list(checked.used), dict(checked.quotes), []
+    # The list's subject (named in its introduction) is not one of its members.
+    subject = " ".join(c.text for c, item in zip(chunks, is_item, strict=True) if not item)
+    for i, chunk in enumerate(chunks):
+        names = [n for n in _ACRONYM.findall(chunk.text) if n not in subject]
+        if not is_item[i] or i in used or not names or names[0] in checked.text:
+            continue
+        used.append(i)
+        quotes[i] = chunk.sentences()[0]
+        items.append(f"{names[0]} [{len(used)}]")
+    if not items:
+        return checked
+    extra = _ALSO_LISTED.get(language, _ALSO_LISTED["en"]).format(items=", ".join(items))
+    return Checked(f"{checked.text} {extra}", used, quotes, checked.dropped)

@@ -1,0 +1,147 @@
+"""What answering produces and passes around: hits, citations, answers, and what retrieval found.
+
+An :class:`Answer` is what every interface shows (CLI text and ``--json``, web chat, ``/ask`` API);
+each ``[n]`` marker in its text has the :class:`Citation` numbered ``n``.
+
+Example:
+    >>> answer = Answer("Qui ?", "D’après les documents : « L’ONPE est membre d’ESN. » [1]", False, "extractive", "fr")
+    >>> markers(answer.answer), answer.as_json()["abstained"]
+    ({1}, False)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.ingest.chunks import Chunk, Span
+
+NOT_FOUND = {
+    "fr": "Je n’ai pas trouvé la réponse dans les documents.",
+    "en": "The answer is not in the documents.",
+}
+# A citation marker in an answer's text: ``[2]``.
+MARKER = re.compile(r"\[(\d+)\]")
+
+
+def markers(text: str) -> set[int]:
+    """The citation numbers written in ``text``.
+
+    >>> sorted(markers("ESN [1], EUSARF [2][1]."))
+    [1, 2]
+    """
+    return {int(n) for n in MARKER.findall(text)}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved chunk with the evidence for it."""
+
+    chunk: Chunk
+    dense: float  # cosine similarity to the question
+    lexical: float  # BM25 score (0 when no question word matches)
+    score: float  # fused score in [0, 1], what hits are ordered by
+
+
+# A quoted span: the chunk it lies in, its document offsets, and the score of the hit it came from.
+Quote = tuple[Chunk, int, int, float]
+
+
+@dataclass
+class Citation:
+    n: int
+    source: str
+    title: str
+    section: str
+    text: str
+    start: int
+    end: int
+    score: float
+    quote_start: int
+    quote_end: int
+
+    @classmethod
+    def of(cls, n: int, chunk: Chunk, score: float, quote: Span) -> Citation:
+        """Citation ``[n]`` of ``chunk``, quoting the document span ``quote``."""
+        return cls(n, chunk.source, chunk.title, chunk.section, chunk.text, chunk.start, chunk.end, score, *quote)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "source": self.source,
+            "title": self.title,
+            "section": self.section,
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+            "score": round(self.score, 4),
+            "quote": {"start": self.quote_start, "end": self.quote_end},
+        }
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    abstained: bool
+    mode: str
+    language: str
+    citations: list[Citation] = field(default_factory=list)
+    relevance: float = 0.0
+    # Why the answer is not what the mode promised (LLM unreachable, fallback), for the user.
+    notice: str | None = None
+    # Generated sentences removed because the passages did not support them.
+    dropped: list[str] = field(default_factory=list)
+    query: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "mode": self.mode,
+            "language": self.language,
+            "relevance": round(self.relevance, 4),
+            "citations": [c.as_json() for c in self.citations],
+            "notice": self.notice,
+            "dropped": self.dropped,
+            "query": self.query,
+        }
+
+
+@dataclass
+class Retrieved:
+    """What retrieval found for a question: the passages and whether they can answer it."""
+
+    question: str
+    language: str
+    query: str
+    hits: list[Hit]
+    terms: set[str]
+    relevance: float
+    answerable: bool
+
+    def abstention(self, mode: str) -> Answer:
+        """The honest "not in the documents", in the question's language."""
+        return Answer(self.question, NOT_FOUND[self.language], True, mode, self.language,
+                      relevance=self.relevance, query=self.query)  # fmt: skip
+
+
+def final_answer(events: Iterable[str | Answer]) -> Answer:
+    """The :class:`Answer` that ends a stream of text pieces.
+
+    >>> final_answer(["D’après", " les documents", Answer("q", "a", True, "llm", "fr")]).answer
+    'a'
+
+    Raises:
+        ValueError: the stream ended without an answer.
+    """
+    final = None
+    for event in events:
+        if isinstance(event, Answer):
+            final = event
+    if final is None:
+        raise ValueError("the answer stream ended without an answer")
+    return final

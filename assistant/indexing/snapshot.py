@@ -1,0 +1,186 @@
+"""The committed state of the index: which chunks answer, and how they were built.
+
+A snapshot is a directory ``<index>/snapshots/<name>/`` holding ``meta.json``, ``chunks.jsonl``,
+``documents.jsonl`` (the cleaned texts that offsets refer to) and the BM25 index.
+``<index>/CURRENT`` names the committed one and is replaced atomically: that rename is the commit
+point of every indexing run. Readers only trust chunks listed in the committed snapshot, so vectors
+written by an interrupted run never reach an answer.
+
+Example (``settings`` name an indexed corpus):
+    >>> current = load(settings.index_dir)
+    >>> current.name == current_name(settings.index_dir), len(current.documents), len(current.chunks)
+    (True, 2, 27)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import IndexBroken, IndexMissing
+from assistant.indexing.lexical import LexicalIndex
+from assistant.ingest.chunks import Chunk
+from assistant.ingest.cleaning import Block, Document
+
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Meta:
+    """How the snapshot was built, and what it holds per document."""
+
+    embedder: str
+    chunk_size: int
+    chunk_overlap: int
+    fingerprint: str
+    collection: str
+    created: float = field(default_factory=time.time)
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    format: int = FORMAT_VERSION
+    lexical: str = ""  # lexical.VERSION the BM25 side was built with
+
+
+@dataclass
+class Snapshot:
+    """A committed index state, loaded in memory: chunks by position, BM25 over the same order."""
+
+    name: str
+    meta: Meta
+    chunks: list[Chunk]
+    lexical: LexicalIndex
+    documents: dict[str, Document]
+
+    def __post_init__(self) -> None:
+        self.position = {chunk.id: i for i, chunk in enumerate(self.chunks)}
+
+    def chunk_at(self, source: str, start: int, end: int) -> Chunk | None:
+        """The first chunk of ``source`` that contains the span ``[start, end)``."""
+        return next((c for c in self.chunks if c.source == source and c.start <= start and end <= c.end), None)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_file(path: Path, text: str) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def snapshots_dir(index_dir: Path) -> Path:
+    return index_dir / "snapshots"
+
+
+def _document_json(doc: Document) -> str:
+    data = {"source": doc.source, "title": doc.title, "text": doc.text, "blocks": [asdict(b) for b in doc.blocks]}
+    return json.dumps(data, ensure_ascii=False) + "\n"
+
+
+def _document_from(data: dict[str, Any]) -> Document:
+    blocks = tuple(Block(**b) for b in data["blocks"])
+    return Document(source=data["source"], title=data["title"], text=data["text"], blocks=blocks)
+
+
+def commit(index_dir: Path, meta: Meta, chunks: list[Chunk], lexical: LexicalIndex, documents: list[Document]) -> str:
+    """Write a snapshot next to the current one, then switch ``CURRENT`` to it atomically."""
+    name = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**9:09d}"
+    root = snapshots_dir(index_dir)
+    tmp = root / f"{name}.tmp"
+    tmp.mkdir(parents=True)
+    _write_file(tmp / "meta.json", json.dumps(asdict(meta), ensure_ascii=False, indent=1))
+    _write_file(tmp / "chunks.jsonl", "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in chunks))
+    _write_file(tmp / "documents.jsonl", "".join(_document_json(d) for d in documents))
+    lexical.save(tmp / "bm25")
+    for path in (tmp / "bm25").iterdir():
+        with path.open("rb") as handle:
+            os.fsync(handle.fileno())
+    os.rename(tmp, root / name)
+    _fsync_dir(root)
+    pointer = index_dir / "CURRENT.tmp"
+    _write_file(pointer, name + "\n")
+    os.replace(pointer, index_dir / "CURRENT")
+    _fsync_dir(index_dir)
+    return name
+
+
+def current_name(index_dir: Path) -> str | None:
+    try:
+        return (index_dir / "CURRENT").read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def prune(index_dir: Path) -> None:
+    """Remove snapshots other than the committed one (old ones, or left by a killed run)."""
+    keep = current_name(index_dir)
+    root = snapshots_dir(index_dir)
+    if not root.is_dir():
+        return
+    for path in root.iterdir():
+        if path.name != keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def intact(index_dir: Path) -> bool:
+    """Whether the committed snapshot's files are there and its BM25 covers its chunks.
+
+    Cheap (nothing is parsed but the chunk count): an unchanged reindex, which the watcher runs
+    often, uses it to decide whether the snapshot must be written again.
+    """
+    name = current_name(index_dir)
+    if name is None:
+        return False
+    path = snapshots_dir(index_dir) / name
+    try:
+        with (path / "chunks.jsonl").open(encoding="utf-8") as handle:
+            count = sum(1 for line in handle if line.strip())
+        if not (path / "documents.jsonl").is_file():
+            return False
+    except OSError:
+        return False
+    return LexicalIndex.saved_size(path / "bm25") == max(count, 1)
+
+
+def load_meta(index_dir: Path) -> Meta:
+    """The committed snapshot's metadata only (cheap)."""
+    name = current_name(index_dir)
+    if name is None:
+        raise IndexMissing(f"no index in {index_dir}: run `assistant index` first")
+    try:
+        data = json.loads((snapshots_dir(index_dir) / name / "meta.json").read_text(encoding="utf-8"))
+        if data.get("format") != FORMAT_VERSION:
+            raise ValueError("format version")
+        return Meta(**data)
+    except (OSError, ValueError, TypeError) as err:
+        raise IndexBroken(
+            f"the index in {index_dir} is damaged ({err.__class__.__name__}): run `assistant index --rebuild`"
+        ) from err
+
+
+def load(index_dir: Path) -> Snapshot:
+    """The committed snapshot with its chunks and BM25 index."""
+    meta = load_meta(index_dir)
+    name = current_name(index_dir) or ""
+    path = snapshots_dir(index_dir) / name
+    try:
+        with (path / "chunks.jsonl").open(encoding="utf-8") as handle:
+            chunks = [Chunk(**json.loads(line)) for line in handle if line.strip()]
+        with (path / "documents.jsonl").open(encoding="utf-8") as handle:
+            documents = {d.source: d for d in (_document_from(json.loads(x)) for x in handle if x.strip())}
+        lexical = LexicalIndex.load(path / "bm25", len(chunks))
+    except (OSError, ValueError, TypeError, KeyError) as err:
+        raise IndexBroken(
+            f"the index in {index_dir} is damaged ({err.__class__.__name__}): run `assistant index --rebuild`"
+        ) from err
+    return Snapshot(name=name, meta=meta, chunks=chunks, lexical=lexical, documents=documents)

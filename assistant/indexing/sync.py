@@ -1,0 +1,213 @@
+"""Sync: bring the persisted index in line with the corpus, re-embedding only what changed.
+
+Write order, chosen so that a run killed at any point (even ``kill -9``) leaves an index that
+answers with either the old or the new state, and so that the next run converges:
+
+1. add the vectors of new or changed chunks (ids derive from content, so re-adding is idempotent);
+2. commit a snapshot (chunks + BM25) that lists exactly the corpus's chunks — the commit point;
+3. delete vectors no snapshot lists any more, drop old collections and snapshots.
+
+Example (``settings`` name the ONPE corpus, already indexed):
+    >>> report = sync(settings, progress=False)
+    >>> report.summary()  # doctest: +ELLIPSIS
+    '2 documents (0 added, 0 updated, 0 deleted, 2 unchanged), 27 chunks, 0 embedded, 0 skipped, in ... s'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chromadb.api import ClientAPI
+from langchain_chroma import Chroma
+from tqdm import tqdm
+
+from assistant.config import Settings
+from assistant.errors import IndexBroken, IndexMissing, StoreError
+from assistant.indexing import snapshot, vectors
+from assistant.indexing.lexical import VERSION as LEXICAL_VERSION
+from assistant.indexing.lexical import LexicalIndex
+from assistant.indexing.locks import held, writer_busy, writer_lock
+from assistant.ingest.chunks import Chunk, chunk_document
+from assistant.ingest.cleaning import Document
+from assistant.ingest.corpus import Skipped, load_corpus
+from assistant.models.embeddings import SentenceTransformerEmbeddings, load_embeddings
+
+# Bump when chunking changes in a way that must re-embed everything.
+CHUNKER_VERSION = 1
+EMBED_BATCH = 128
+
+
+@dataclass
+class IndexReport:
+    """What an indexing run did, in documents (and chunks embedded)."""
+
+    added: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    chunks: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+    note: str = ""
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "deleted": self.deleted,
+            "unchanged": self.unchanged,
+            "skipped": [{"source": s.source, "reason": s.reason} for s in self.skipped],
+            "chunks": self.chunks,
+            "embedded": self.embedded,
+            "seconds": round(self.seconds, 3),
+        }
+
+    def summary(self) -> str:
+        documents = self.added + self.updated + self.unchanged
+        text = (
+            f"{documents} documents ({self.added} added, {self.updated} updated, {self.deleted} deleted, "
+            f"{self.unchanged} unchanged), {self.chunks} chunks, {self.embedded} embedded, "
+            f"{len(self.skipped)} skipped, in {self.seconds:.1f} s"
+        )
+        return f"{text}\n{self.note}" if self.note else text
+
+
+def fingerprint(settings: Settings, embedder: str) -> str:
+    """What the vectors depend on: the embedder and the chunking."""
+    key = f"{embedder}|{settings.chunk_size}|{settings.chunk_overlap}|{CHUNKER_VERSION}"
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _previous_meta(index_dir: Path, rebuild: bool) -> snapshot.Meta | None:
+    if rebuild:
+        return None
+    try:
+        return snapshot.load_meta(index_dir)
+    except (IndexMissing, IndexBroken):
+        return None
+
+
+def _count_changes(report: IndexReport, previous: snapshot.Meta | None, documents: list[Document]) -> None:
+    before = previous.documents if previous else {}
+    for doc in documents:
+        if doc.source not in before:
+            report.added += 1
+        elif before[doc.source].get("hash") != doc.content_hash:
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    report.deleted = len(set(before) - {doc.source for doc in documents})
+
+
+def _embed_missing(
+    chroma: Chroma, chunks: list[Chunk], progress: bool, on_progress: Callable[[int, int], None] | None
+) -> int:
+    present = vectors.present_ids(chroma, [c.id for c in chunks])
+    # By length: each batch pads to its longest text, so similar lengths waste no compute.
+    missing = sorted((c for c in chunks if c.id not in present), key=lambda c: len(c.embedding_text()))
+    with tqdm(total=len(missing), desc="Embedding", unit="chunk", disable=not progress or not missing) as bar:
+        for i in range(0, len(missing), EMBED_BATCH):
+            batch = missing[i : i + EMBED_BATCH]
+            chroma.add_texts(
+                [c.embedding_text() for c in batch], metadatas=[c.metadata() for c in batch], ids=[c.id for c in batch]
+            )
+            bar.update(len(batch))
+            if on_progress:
+                on_progress(i + len(batch), len(missing))
+    return len(missing)
+
+
+def _collection_for(previous: snapshot.Meta | None, print_: str, namespace: str) -> str:
+    if previous and previous.fingerprint == print_:
+        return previous.collection
+    # A new name when settings changed or on rebuild: the old collection keeps answering until commit.
+    return f"{vectors.COLLECTION_PREFIX}{namespace}-{print_[:12]}-{int(time.time() * 1000) % 10**10}"
+
+
+def sync(
+    settings: Settings,
+    rebuild: bool = False,
+    embeddings: SentenceTransformerEmbeddings | None = None,
+    progress: bool = True,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> IndexReport:
+    """Index ``settings.corpus`` into ``settings.index_dir`` (one writer at a time).
+
+    Raises:
+        IndexBusy: another process holds the writer lock.
+    """
+    started = time.perf_counter()
+    with held(writer_lock(settings.index_dir), writer_busy(settings.index_dir)):
+        report = _sync_locked(settings, rebuild, embeddings, progress, on_progress)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _sync_locked(
+    settings: Settings,
+    rebuild: bool,
+    embeddings: SentenceTransformerEmbeddings | None,
+    progress: bool,
+    on_progress: Callable[[int, int], None] | None,
+) -> IndexReport:
+    documents, skipped = load_corpus(settings.corpus, settings.max_file_mb)
+    embeddings = embeddings or load_embeddings(settings.embedder, settings.batch_size)
+    previous = _previous_meta(settings.index_dir, rebuild)
+    report = IndexReport(skipped=skipped)
+    _count_changes(report, previous, documents)
+    client = _fresh_client(settings) if rebuild else vectors.open_client(settings.index_dir, settings.chroma_url)
+    print_ = fingerprint(settings, embeddings.identity)
+    if previous and previous.fingerprint != print_:
+        report.note = f"embedder or chunking changed (was {previous.embedder}): every chunk re-embedded"
+    collection = _collection_for(previous, print_, vectors.namespace(settings.index_dir))
+    chroma = vectors.vector_store(client, collection, embeddings)
+
+    chunks = [c for doc in documents for c in chunk_document(doc, settings.chunk_size, settings.chunk_overlap)]
+    report.embedded = _embed_missing(chroma, chunks, progress, on_progress)
+    meta = snapshot.Meta(
+        embedder=embeddings.identity,
+        chunk_size=settings.chunk_size,
+        chunk_overlap=settings.chunk_overlap,
+        fingerprint=print_,
+        collection=collection,
+        documents={d.source: {"hash": d.content_hash, "title": d.title, "chars": len(d.text)} for d in documents},
+        lexical=LEXICAL_VERSION,
+    )
+    report.chunks = len(chunks)
+    # Nothing changed: the committed snapshot stays (readers reload nothing); garbage is still collected.
+    # A damaged snapshot (BM25 deleted or stale…) is written again.
+    if not (
+        previous
+        and not report.embedded
+        and (previous.fingerprint, previous.documents, previous.lexical) == (print_, meta.documents, meta.lexical)
+        and snapshot.intact(settings.index_dir)
+    ):
+        lexical = LexicalIndex.build([c.embedding_text() for c in chunks])
+        snapshot.commit(settings.index_dir, meta, chunks, lexical, documents)
+
+    wanted = {c.id for c in chunks}
+    vectors.delete_ids(chroma, [i for i in vectors.all_ids(chroma) if i not in wanted])
+    vectors.drop_other_collections(
+        client, keep=collection, prefix=vectors.owned_prefix(settings.index_dir, settings.chroma_url)
+    )
+    snapshot.prune(settings.index_dir)
+    return report
+
+
+def _fresh_client(settings: Settings) -> ClientAPI:
+    """For ``--rebuild``: the existing store if it opens, else a new empty one (a server is never wiped)."""
+    index_dir = settings.index_dir
+    if settings.chroma_url:
+        return vectors.open_client(index_dir, settings.chroma_url)
+    try:
+        return vectors.open_client(index_dir)
+    except StoreError:
+        shutil.rmtree(vectors.chroma_dir(index_dir), ignore_errors=True)
+        (index_dir / "CURRENT").unlink(missing_ok=True)
+        return vectors.open_client(index_dir)

@@ -1,0 +1,166 @@
+"""The corpus: find its files, read them safely, hand cleaned documents on, tell when it changed.
+
+Nothing outside the corpus directory is ever read: symlinks that leave it are not followed.
+Every file that cannot be used is reported with a reason instead of stopping the run.
+
+Example (``settings.corpus`` the ONPE pages):
+    >>> docs, skipped = load_corpus(settings.corpus)
+    >>> sorted(d.title for d in docs), skipped
+    (["Les Assises nationales de la protection de l'enfance", 'Les partenariats et réseaux internationaux'], [])
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from charset_normalizer import from_bytes
+
+from assistant.errors import CorpusError, FormatError
+from assistant.ingest.cleaning import Document, clean
+from assistant.ingest.formats import BINARY_PARSERS, SUPPORTED, TEXT_PARSERS, Parsed
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A corpus file that was not indexed, and why (shown to the user)."""
+
+    source: str
+    reason: str
+
+
+def _relative(root: Path, path: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def _inside(root: Path, path: Path) -> bool:
+    try:
+        path.resolve(strict=True).relative_to(root)
+    except (OSError, ValueError, RuntimeError):
+        return False
+    return True
+
+
+def scan(root: Path) -> tuple[list[Path], list[Skipped]]:
+    """List candidate files under ``root`` (sorted), reporting those refused up front.
+
+    Hidden files and directories (``.git``, ``.DS_Store``…) are ignored silently.
+    """
+    if not root.is_dir():
+        raise CorpusError(f"corpus directory not found: {root}")
+    root = root.resolve()
+    files: list[Path] = []
+    skipped: list[Skipped] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        here = Path(dirpath)
+        kept_dirs = []
+        for name in sorted(dirnames):
+            if name.startswith("."):
+                continue
+            if (here / name).is_symlink():
+                skipped.append(Skipped(_relative(root, here / name), "symbolic link to a directory: not followed"))
+            else:
+                kept_dirs.append(name)
+        dirnames[:] = kept_dirs
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            path = here / name
+            if path.is_symlink() and not _inside(root, path):
+                skipped.append(Skipped(_relative(root, path), "symbolic link leading outside the corpus: not followed"))
+            else:
+                files.append(path)
+    return sorted(files), skipped
+
+
+def decode(data: bytes) -> str:
+    """Decode text: UTF-8 first, else the most plausible legacy encoding (latin-1, cp1252…).
+
+    Raises:
+        FormatError: binary content (NUL bytes) or no plausible encoding.
+    """
+    if b"\0" in data[:8192]:
+        raise FormatError("binary content, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(data[:200_000]).best()
+    if best is None or best.encoding is None:
+        raise FormatError("undecodable text (unknown encoding)")
+    try:
+        return data.decode(best.encoding)
+    except (UnicodeDecodeError, LookupError) as err:
+        raise FormatError("undecodable text (unknown encoding)") from err
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise FormatError("not a regular file")
+    if info.st_size > max_bytes:
+        limit = max_bytes / 1_000_000
+        raise FormatError(
+            f"too large ({info.st_size / 1_000_000:.1f} MB > {limit:g} MB; raise ASSISTANT_MAX_FILE_MB to index it)"
+        )
+    with path.open("rb") as handle:
+        return handle.read(max_bytes + 1)
+
+
+def _parse(path: Path, suffix: str, max_bytes: int) -> Parsed | str:
+    """The parsed file, or why it cannot be read."""
+    try:
+        data = _read_bytes(path, max_bytes)
+        if not data.strip():
+            return "empty file"
+        return BINARY_PARSERS[suffix](data) if suffix in BINARY_PARSERS else TEXT_PARSERS[suffix](decode(data))
+    except FormatError as err:
+        return str(err)
+    except PermissionError:
+        return "permission denied"
+    except OSError as err:
+        return f"unreadable ({err.strerror or err.__class__.__name__})"
+
+
+def load_document(root: Path, path: Path, max_bytes: int) -> Document | Skipped:
+    """Read, parse and clean one file, or say why it cannot be used."""
+    source = _relative(root, path)
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED:
+        return Skipped(source, f"unsupported file type ({suffix or 'no extension'})")
+    parsed = _parse(path, suffix, max_bytes)
+    if isinstance(parsed, str):
+        return Skipped(source, parsed)
+    document = clean(parsed, source, fallback_title=path.stem.replace("_", " ").replace("-", " "))
+    if not document.text.strip():
+        return Skipped(source, "no text after cleaning")
+    return document
+
+
+def load_corpus(root: Path, max_file_mb: float = 10.0) -> tuple[list[Document], list[Skipped]]:
+    """Load every usable document under ``root``; the rest is reported in the second list."""
+    root = Path(root)
+    paths, skipped = scan(root)
+    resolved = root.resolve()
+    documents: list[Document] = []
+    for path in paths:
+        result = load_document(resolved, path, int(max_file_mb * 1_000_000))
+        if isinstance(result, Skipped):
+            skipped.append(result)
+        else:
+            documents.append(result)
+    return documents, sorted(skipped, key=lambda s: s.source)
+
+
+def changed_since(root: Path, when: float) -> bool:
+    """Whether any file under ``root`` was modified after ``when`` (modification times only: cheap)."""
+    for dirpath, _, files in os.walk(root):
+        for name in files:
+            try:
+                if os.stat(os.path.join(dirpath, name)).st_mtime > when:
+                    return True
+            except OSError:
+                continue
+    return False

@@ -1,0 +1,147 @@
+"""Answers on the real ONPE corpus: citations, cross-lingual retrieval, abstention, follow-ups."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assistant.answering.conversation import is_follow_up
+from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.answering.search import HybridRetriever
+from assistant.answering.types import Answer, markers
+from assistant.errors import QuestionError
+from assistant.models.embeddings import SentenceTransformerEmbeddings
+
+NETWORKS = ("ESN", "EuroCAN", "EUSARF", "ISPCAN")
+
+
+def _check_citations(answer: Answer, answerer: ExtractiveAnswerer) -> None:
+    """Every [n] has its citation, and each citation points at the exact passage and quote."""
+    written = markers(answer.answer)
+    assert written == {c.n for c in answer.citations}
+    documents = answerer.engine.snapshot.documents
+    for c in answer.citations:
+        text = documents[c.source].text
+        assert text[c.start : c.end] == c.text
+        assert c.start <= c.quote_start < c.quote_end <= c.end
+        assert f"« {text[c.quote_start : c.quote_end]} » [{c.n}]" in answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which networks is ONPE a member of?",
+        "À quels réseaux internationaux l'ONPE participe-t-il ?",
+    ],
+)
+def test_networks_question_cites_the_four_networks(answerer: ExtractiveAnswerer, question: str) -> None:
+    answer = answerer.ask(question)
+    assert not answer.abstained
+    _check_citations(answer, answerer)
+    for network in NETWORKS:
+        assert network in answer.answer, network
+        assert any(network in c.text for c in answer.citations)
+
+
+def test_answer_is_framed_in_the_question_language(answerer: ExtractiveAnswerer) -> None:
+    assert answerer.ask("Who organises the Assises?").answer.startswith("According to the documents")
+    assert answerer.ask("Qui organise les Assises ?").answer.startswith("D’après les documents")
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Depuis quand les Assises existent-elles ?", "2006"),
+        ("Combien de professionnels participent chaque année aux Assises ?", "2000"),
+        ("Qui est chargé d'organiser les Assises ?", "Journal de l’Action Sociale"),
+        pytest.param(
+            "What journal does ISPCAN publish?",
+            "Child abuse and neglect",
+            # Known limit of extractive sentence choice across languages (the LLM mode is issue 3).
+            marks=pytest.mark.xfail(strict=True, reason="cross-lingual sentence choice picks the ISPCAN-naming one"),
+        ),
+        ("Who funds the EuroCAN network?", "Cost Action"),
+    ],
+)
+def test_paraphrased_questions_find_the_fact(answerer: ExtractiveAnswerer, question: str, expected: str) -> None:
+    answer = answerer.ask(question)
+    assert not answer.abstained
+    assert expected in answer.answer
+    _check_citations(answer, answerer)
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [
+        ("What is the capital of Australia?", "not in the documents"),
+        ("Comment faire une tarte aux pommes ?", "pas trouvé la réponse dans les documents"),
+        ("Quel est le budget annuel de l'ONPE ?", "pas trouvé la réponse dans les documents"),
+        ("What is ONPE's annual budget?", "not in the documents"),
+    ],
+)
+def test_unanswerable_questions_abstain_without_citations(
+    answerer: ExtractiveAnswerer, question: str, message: str
+) -> None:
+    answer = answerer.ask(question)
+    assert answer.abstained
+    assert message in answer.answer
+    assert answer.citations == []
+
+
+def test_follow_up_uses_the_history(answerer: ExtractiveAnswerer) -> None:
+    alone = answerer.ask("Since when?")
+    followed = answerer.ask("Since when?", ["How many professionals attend the Assises each year?"])
+    assert "2006" in followed.answer
+    assert "2006" not in alone.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "follow_up"),
+    [("Since when?", True), ("And when was its conference?", True), ("Et depuis quand existent-elles ?", True),
+     ("Quel est le budget annuel de l'ONPE ?", False), ("What is the capital of Australia?", False)],
+)  # fmt: skip
+def test_only_follow_ups_borrow_the_conversation(answerer: ExtractiveAnswerer, question: str, follow_up: bool) -> None:
+    assert is_follow_up(question) is follow_up
+    answer = answerer.ask(question, ["Which networks is ONPE a member of?"])
+    assert (answer.query != question) is follow_up
+    if not follow_up:
+        assert answer.abstained
+
+
+@pytest.mark.parametrize(
+    ("question", "error"),
+    [("", "empty"), ("   \n\t ", "empty"), ("\x00\x01", "empty"), ("x" * 100_000, "too long")],
+)
+def test_unusable_questions_are_refused_clearly(answerer: ExtractiveAnswerer, question: str, error: str) -> None:
+    with pytest.raises(QuestionError, match=error):
+        answerer.ask(question)
+
+
+def test_control_characters_and_markup_in_questions_are_harmless(answerer: ExtractiveAnswerer) -> None:
+    answer = answerer.ask("Quels réseaux\x00 <script>alert(1)</script> l'ONPE rejoint-il ?\x07")
+    assert "\x00" not in answer.question and "\x07" not in answer.question
+    assert "<script>" not in answer.answer
+
+
+def test_langchain_retriever_returns_scored_documents(answerer: ExtractiveAnswerer) -> None:
+    retriever = HybridRetriever(engine=answerer.engine, k=3)
+    docs = retriever.invoke("EUSARF conférence 2023")
+    assert len(docs) == 3
+    assert "EUSARF" in docs[0].page_content
+    assert {"source", "start", "end", "dense", "lexical", "score"} <= set(docs[0].metadata)
+
+
+def test_every_candidate_is_scored_on_both_sides(
+    answerer: ExtractiveAnswerer, embeddings: SentenceTransformerEmbeddings
+) -> None:
+    # Each side fetches its 3 best; more than 3 hits means some came from BM25 alone. They must carry
+    # their real cosine (read back from Chroma), not 0, and every hit its real BM25 score.
+    engine, query = answerer.engine, "Quels réseaux européens ONPE EUSARF Rennes 2023"
+    hits = engine.search(query, k=6, fetch_k=3)
+    assert len(hits) > 3
+    vector, bm25 = engine.query_vector(query), engine.snapshot.lexical.scores(query)
+    stored = np.asarray(embeddings.embed_documents([h.chunk.embedding_text() for h in hits]))
+    for hit, chunk_vector in zip(hits, stored, strict=True):
+        assert hit.dense == pytest.approx(float(chunk_vector @ vector), abs=2e-3)
+        assert hit.lexical == pytest.approx(float(bm25[engine.snapshot.position[hit.chunk.id]]))
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)

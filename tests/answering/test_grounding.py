@@ -1,0 +1,131 @@
+"""The grounding check, on real ONPE passages with the real embedder and hand-written model outputs.
+
+These outputs stand in for what a model may write (right, wrong, mis-cited); the check itself is real.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.answering.grounding import Grounder, split_claims
+from assistant.ingest.chunks import Chunk
+
+
+@pytest.fixture(scope="module")
+def passages(answerer: ExtractiveAnswerer) -> list[Chunk]:
+    chunks = answerer.engine.snapshot.chunks
+    esn = next(c for c in chunks if "membre d’ESN" in c.text)
+    eusarf = next(c for c in chunks if "réseau EUSARF" in c.text)
+    ispcan = next(c for c in chunks if "Child abuse and neglect" in c.text)
+    return [esn, eusarf, ispcan]
+
+
+@pytest.fixture(scope="module")
+def grounder(passages: list[Chunk], answerer: ExtractiveAnswerer) -> Grounder:
+    return Grounder(passages, answerer.engine.embeddings, answerer.engine.snapshot.lexical.known)
+
+
+def test_markers_after_the_full_stop_belong_to_the_sentence() -> None:
+    claims = split_claims("ONPE est membre d’ESN [1]. Il participe à EUSARF.[2][3]\n- ISPCAN [4]")
+    assert [(c.text, c.cites) for c in claims] == [
+        ("ONPE est membre d’ESN.", [1]),
+        ("Il participe à EUSARF.", [2, 3]),
+        ("ISPCAN", [4]),
+    ]
+
+
+def test_supported_claims_are_kept_and_renumbered(grounder: Grounder, passages: list[Chunk]) -> None:
+    checked = grounder.check("L’Observatoire participe au réseau EUSARF [2]. Il est membre d’ESN [1].")
+    assert checked.text == "L’Observatoire participe au réseau EUSARF [1]. Il est membre d’ESN [2]."
+    assert checked.used == [1, 0]
+    assert checked.dropped == []
+    # The quote is the passage sentence that supports the claim.
+    start, end = checked.quotes[1]
+    assert passages[1].text[start - passages[1].start : end - passages[1].start] == "Il participe au réseau EUSARF."
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "ONPE is a member of ESN, the European Social Network [1].",
+        "EUSARF is a group of academics advancing knowledge in child protection [2].",
+    ],
+)
+def test_cross_lingual_claims_are_supported(grounder: Grounder, claim: str) -> None:
+    checked = grounder.check(claim)
+    assert len(checked.used) == 1, checked
+
+
+def test_invalid_and_wrong_markers_are_reattached_to_the_supporting_passage(grounder: Grounder) -> None:
+    checked = grounder.check("ISPCAN publie la revue Child abuse and neglect [7].")
+    assert checked.used == [2]
+    assert checked.text.endswith("[1].")
+    wrong = grounder.check("ISPCAN publie la revue Child abuse and neglect [1].")
+    assert wrong.used == [2]
+
+
+def test_unsupported_claims_are_dropped(grounder: Grounder) -> None:
+    checked = grounder.check(
+        "L’Observatoire est membre d’ESN [1]. L’ONPE dispose d’un budget annuel de 45 millions d’euros [1]. "
+        "La tour Eiffel mesure 330 mètres [2]. L’ONPE dispose d’un budget annuel important [1]. "
+        "The Observatory works with UNICEF on child poverty [3]."
+    )
+    assert checked.used == [0]
+    assert len(checked.dropped) == 4
+    assert "budget" in checked.dropped[0]
+
+
+def test_invented_number_is_dropped_even_when_words_match(grounder: Grounder) -> None:
+    checked = grounder.check("L’Observatoire participe au réseau EUSARF depuis 1987 [2].")
+    assert checked.used == []
+    assert checked.dropped
+
+
+def test_not_found_mark_means_abstention(grounder: Grounder) -> None:
+    assert grounder.check("NOT_FOUND").not_found
+
+
+def test_list_items_are_checked_one_by_one(grounder: Grounder) -> None:
+    # "ESN" is mis-cited to the EUSARF passage: re-attached; "la NASA" has no support: dropped.
+    checked = grounder.check("ONPE participe à EUSARF [2], ESN [2], la NASA [3] et ISPCAN [3].")
+    assert checked.used == [1, 0, 2], checked
+    assert checked.text == "ONPE participe à EUSARF [1], ESN [2] et ISPCAN [3]."
+    assert checked.dropped == ["la NASA"]
+
+
+@pytest.mark.parametrize(
+    ("reply", "notice"),
+    [("NOT_FOUND", "found no direct answer"), ("The Moon is made of cheese [1].", "not supported by the passages")],
+)
+def test_model_reply_without_support_gives_the_quotes_with_a_notice(
+    answerer: ExtractiveAnswerer, reply: str, notice: str
+) -> None:
+    """When retrieval finds the answer but the model's reply is "not found" or unsupported.
+
+    A scripted LangChain chat model stands in for the LLM: the policy is under test, not the model.
+    """
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from assistant.answering.generative import GenerativeAnswerer
+
+    chat = FakeListChatModel(responses=[reply])
+    answer = GenerativeAnswerer(answerer.engine, chat, answerer).ask("Who funds the EuroCAN network?")
+    assert answer.mode == "extractive" and not answer.abstained
+    assert answer.notice and notice in answer.notice
+    assert any("EuroCAN" in c.text for c in answer.citations)
+
+
+def test_model_not_found_is_trusted_when_retrieval_is_not_clearly_confident(
+    answerer: ExtractiveAnswerer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Just above the abstention threshold, the model's "not found" stands: an honest abstention."""
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from assistant.answering import answerability
+    from assistant.answering.generative import GenerativeAnswerer
+
+    monkeypatch.setattr(answerability, "FALLBACK_MARGIN", 1.0)
+    chat = FakeListChatModel(responses=["NOT_FOUND"])
+    answer = GenerativeAnswerer(answerer.engine, chat, answerer).ask("Who funds the EuroCAN network?")
+    assert answer.abstained and answer.citations == [] and answer.mode == "llm"

@@ -1,0 +1,33 @@
+"""Hybrid fusion: how dense and BM25 scores are scaled before they are mixed."""
+
+from __future__ import annotations
+
+from assistant.answering.search import DENSE_FLOOR, scale_dense, scale_lexical
+from assistant.indexing.lexical import LexicalIndex
+
+
+def test_dense_scaling_keeps_small_cosine_gaps_small() -> None:
+    # e5 cosines are squeezed: 0.86 vs 0.84 must not become 1.0 vs 0.0 as plain min-max would make it.
+    scaled = scale_dense({0: 0.86, 1: 0.84})
+    assert scaled[0] == 1.0 and 0.8 < scaled[1] < 1.0
+    # Below the floor (another embedder), the weakest candidate is the zero point.
+    low = scale_dense({0: 0.5, 1: 0.3, 2: DENSE_FLOOR - 0.5})
+    assert low[0] == 1.0 and low[2] == 0.0 and 0.0 < low[1] < 1.0
+
+
+def test_a_weak_lexical_match_does_not_weigh_like_a_strong_one() -> None:
+    lexical = LexicalIndex.build(
+        ["Le réseau EUSARF réunit des chercheurs.", "Les Assises de Rennes.", "Le colloque a lieu en mars."]
+    )
+    strong, weak = "réseau EUSARF chercheurs", "réseau colloque Dijon Lille Marseille"
+    strong_top, weak_top = lexical.top(strong, 3), lexical.top(weak, 3)
+    assert strong_top[0][0] == 0
+    assert scale_lexical(dict(strong_top), lexical.ideal(strong))[0] > 0.95  # (nearly) an ideal match
+    # Only two of five words are in the corpus: the best match is scaled against an ideal one.
+    assert max(scale_lexical(dict(weak_top), lexical.ideal(weak)).values()) < 0.8
+
+
+def test_ideal_score_is_zero_for_unknown_words() -> None:
+    lexical = LexicalIndex.build(["Le réseau EUSARF."])
+    assert lexical.ideal("budget Dijon") == 0.0
+    assert scale_lexical({}, 0.0) == {}

@@ -1,0 +1,56 @@
+"""``assistant bench`` end to end on a small PIAF sample: every figure is there, and the work behind it is real.
+
+Speed targets are not asserted here (figures depend on the machine): the README records them.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.bench import BenchOptions, run_bench, table
+from assistant.config import DEFAULT_BENCH_DATASET, Settings
+from tests.helpers import ROOT
+
+pytestmark = pytest.mark.slow
+PIAF = ROOT / DEFAULT_BENCH_DATASET
+
+
+@pytest.fixture(scope="module")
+def result() -> dict[str, Any]:
+    if not PIAF.is_file():
+        pytest.skip(f"PIAF is not beside the repository ({PIAF})")
+    options = BenchOptions(dataset=PIAF, paragraphs=24, questions=12, scale=3000, llm=False)
+    return run_bench(Settings(), options)
+
+
+def test_bench_measures_both_sides(result: dict[str, Any]) -> None:
+    assert result["paragraphs"] == 24 and result["questions"] == 12
+    assert result["chunks"] >= 24 and result["embed_seconds"] > 0 and result["index_over_embed"] > 0
+    # One edited document: only its chunks are embedded again.
+    assert 1 <= result["reindex_one_file_embedded"] < result["chunks"]
+    assert result["ask_ms"]["n"] == 12 and 0 < result["ask_ms"]["p50"] <= result["ask_ms"]["p95"]
+    baseline = result["baseline"]
+    assert baseline["chunks"] >= 24 and baseline["ask_ms"]["n"] == 12
+    assert set(baseline["ratios"]) == {"index_seconds", "reindex_one_file_seconds", "ask_ms_p50", "peak_rss_mb"}
+    assert result["peak_rss_mb"] > 100 and baseline["peak_rss_mb"] > 100
+
+
+def test_bench_scaled_store_and_table(result: dict[str, Any]) -> None:
+    scale = result["scale"]
+    assert scale["chunks"] >= 3000 and scale["ask_ms"]["n"] == 12
+    text = table(result)
+    assert "reindex one file (s)" in text and "at 3,0" in text
+
+
+def test_bench_missing_dataset_is_a_clear_error(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "assistant", "bench", "--dataset", str(tmp_path / "none.json"), "--json"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert run.returncode == 1 and "benchmark dataset not found" in run.stderr
+    assert "Traceback" not in run.stderr
