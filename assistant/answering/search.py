@@ -8,7 +8,7 @@ Example (``settings`` name the indexed ONPE corpus):
     >>> engine = SearchEngine.open(settings)
     >>> [d.metadata["source"] for d in HybridRetriever(engine=engine, k=1).invoke("réseau EUSARF")]
     ['onpe-partenariats-et-reseaux-internationaux.txt']
-    >>> found = retrieve(engine, Question.parse("Quel est le budget annuel de l'ONPE ?"))
+    >>> found = retrieve(engine, Question.parse("Comment faire une tarte aux pommes ?"))
     >>> found.answerable, len(found.hits) == settings.top_k
     (False, True)
 """
@@ -27,15 +27,15 @@ from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from assistant.answering.answerability import answerable, relevance
+from assistant.answering.answerability import answerable, assess, min_confidence, relevance
 from assistant.answering.conversation import Question, retrieval_query
 from assistant.answering.types import Hit, Retrieved
 from assistant.config import Settings
 from assistant.errors import EmbedderMismatch, IndexBroken
-from assistant.indexing import snapshot, vectors
+from assistant.indexing import background, snapshot, vectors
 from assistant.indexing.lexical import best_of, tokenize
 from assistant.indexing.snapshot import Snapshot
-from assistant.models.embeddings import SentenceTransformerEmbeddings, load_embeddings
+from assistant.models.embeddings import SentenceTransformerEmbeddings, VectorCache, load_embeddings
 
 # Both sides are scaled to [0, 1] before they are mixed with these weights:
 # - dense: (cosine - floor) / (best - floor). e5's cosines are squeezed into ~0.75-0.9, so a fixed
@@ -47,6 +47,7 @@ from assistant.models.embeddings import SentenceTransformerEmbeddings, load_embe
 # top missed it. Measured on PIAF and the ONPE set (README, "How the settings were chosen"):
 # better than reciprocal-rank fusion (+0.03 MRR@10 on PIAF), which throws away how far apart
 # scores are; complete scores add +0.02 paragraph Hit@5.
+SENTENCE_CACHE = 20_000  # sentence vectors kept (~30 MB)
 DENSE_WEIGHT = 0.6
 LEXICAL_WEIGHT = 0.4
 DENSE_FLOOR = 0.75
@@ -116,6 +117,8 @@ class SearchEngine:
         self._snapshot: Snapshot | None = None
         self._store: Chroma | None = None
         self.query_vector = lru_cache(maxsize=256)(self.embeddings.embed_query_array)
+        # Sentence vectors (quote choice, answerability, grounding), shared by the web chat's users.
+        self.sentence_vectors = VectorCache(self.embeddings.embed_array, SENTENCE_CACHE)
         self.refresh()
 
     @classmethod
@@ -149,9 +152,16 @@ class SearchEngine:
         client = vectors.open_client(index_dir, self.settings.chroma_url)
         store = vectors.vector_store(client, loaded.meta.collection, self.embeddings)
         _check_vectors(client, loaded, index_dir)
+        if loaded.meta.background.get("version") != background.VERSION:  # an index from an earlier version
+            loaded.meta.background = background.measure(store, self.embeddings)
         with self._lock:
             self._snapshot, self._store = loaded, store
         return True
+
+    def forget(self) -> None:
+        """Drop cached question and sentence vectors (a benchmark times questions as if new)."""
+        self.query_vector.cache_clear()
+        self.sentence_vectors.clear()
 
     def _dense(self, current: Snapshot, store: Chroma, query: np.ndarray, k: int) -> dict[int, float]:
         found = store.similarity_search_by_vector_with_relevance_scores(query.tolist(), k=k)
@@ -224,5 +234,7 @@ def retrieve(engine: SearchEngine, question: Question, query: str | None = None)
     hits = engine.search(query)
     terms = set(tokenize(query))
     score = relevance(hits, terms, engine.snapshot.lexical.known(terms), question.language)
-    return Retrieved(question.text, question.language, query, hits, terms, score,
-                     answerable(score, engine.settings.threshold))  # fmt: skip
+    judged = assess(engine, query, question.language, hits)
+    sure = answerable(judged.confidence, min_confidence(engine.settings))
+    return Retrieved(question.text, question.language, query, hits, terms, score, sure, judged.confidence,
+                     judged.missing)  # fmt: skip

@@ -22,6 +22,17 @@ NOT_FOUND = {
     "fr": "Je n’ai pas trouvé la réponse dans les documents.",
     "en": "The answer is not in the documents.",
 }
+# The same, naming the question's key words that the documents never use.
+NOT_MENTIONED = {
+    "fr": "Je n’ai pas trouvé la réponse dans les documents : ils ne mentionnent pas {words}.",
+    "en": "The answer is not in the documents: they do not mention {words}.",
+}
+# Before an answer whose passages never use some of the question's key words.
+PARTIAL = {
+    "fr": "Les documents ne mentionnent pas {words} ; voici ce qu’ils disent de plus proche.",
+    "en": "The documents do not mention {words}; here is what they say that comes closest.",
+}
+QUOTES = {"fr": "« {} »", "en": "“{}”"}
 # A citation marker in an answer's text: ``[2]``.
 MARKER = re.compile(r"\[(\d+)\]")
 
@@ -95,6 +106,10 @@ class Answer:
     # Generated sentences removed because the passages did not support them.
     dropped: list[str] = field(default_factory=list)
     query: str | None = None
+    # The calibrated probability that the documents answer (answering.answerability).
+    confidence: float = 0.0
+    # Key words of the question that no retrieved passage holds.
+    missing: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -104,10 +119,12 @@ class Answer:
             "mode": self.mode,
             "language": self.language,
             "relevance": round(self.relevance, 4),
+            "confidence": round(self.confidence, 4),
             "citations": [c.as_json() for c in self.citations],
             "notice": self.notice,
             "dropped": self.dropped,
             "query": self.query,
+            "missing": self.missing,
         }
 
 
@@ -122,11 +139,31 @@ class Retrieved:
     terms: set[str]
     relevance: float
     answerable: bool
+    confidence: float = 0.0
+    missing: list[str] = field(default_factory=list)
 
     def abstention(self, mode: str) -> Answer:
-        """The honest "not in the documents", in the question's language."""
-        return Answer(self.question, NOT_FOUND[self.language], True, mode, self.language,
-                      relevance=self.relevance, query=self.query)  # fmt: skip
+        """The honest "not in the documents", in the question's language, naming the key words never used."""
+        text = NOT_FOUND[self.language]
+        if self.missing:
+            text = NOT_MENTIONED[self.language].format(words=self._missing_words())
+        return Answer(self.question, text, True, mode, self.language, relevance=self.relevance,
+                      query=self.query, confidence=self.confidence, missing=self.missing)  # fmt: skip
+
+    def answered(self, answer: Answer) -> Answer:
+        """``answer`` carrying what retrieval concluded (query, relevance, confidence, missing words).
+
+        When the passages never use some key words of the question, the answer says so first: what
+        follows is the closest the documents come, not the answer.
+        """
+        answer.query, answer.relevance = self.query, self.relevance
+        answer.confidence, answer.missing = self.confidence, self.missing
+        if self.missing:
+            answer.answer = f"{PARTIAL[self.language].format(words=self._missing_words())}\n{answer.answer}"
+        return answer
+
+    def _missing_words(self) -> str:
+        return ", ".join(QUOTES[self.language].format(word) for word in self.missing)
 
 
 def final_answer(events: Iterable[str | Answer]) -> Answer:

@@ -54,10 +54,23 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("french")
 
 
+def content_words(text: str) -> list[str]:
+    """The words of ``text`` that carry meaning: lowercased, no stopwords, question words or elided articles.
+
+    >>> content_words("Quel est le budget de l’ONPE ?")
+    ['budget', 'onpe']
+    """
+    return [w for w in _TOKEN.findall(_ELISION.sub(" ", text.lower())) if w not in _STOPWORDS and len(w) > 1]
+
+
+def stems(words: list[str]) -> list[str]:
+    """``words`` stemmed (French Snowball) then accent-folded, in order."""
+    return [fold(stem) for stem in _stemmer().stemWords(words)]
+
+
 def tokenize(text: str) -> list[str]:
     """Content words of ``text``, stemmed (French Snowball) then accent-folded."""
-    words = [w for w in _TOKEN.findall(_ELISION.sub(" ", text.lower())) if w not in _STOPWORDS and len(w) > 1]
-    return [fold(stem) for stem in _stemmer().stemWords(words)]
+    return stems(content_words(text))
 
 
 class LexicalIndex:

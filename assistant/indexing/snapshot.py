@@ -43,6 +43,8 @@ class Meta:
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
     format: int = FORMAT_VERSION
     lexical: str = ""  # lexical.VERSION the BM25 side was built with
+    # How unrelated questions score against this corpus (indexing.background.measure).
+    background: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass

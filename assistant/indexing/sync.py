@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from assistant.config import Settings
 from assistant.errors import IndexBroken, IndexMissing, StoreError
-from assistant.indexing import snapshot, vectors
+from assistant.indexing import background, snapshot, vectors
 from assistant.indexing.lexical import VERSION as LEXICAL_VERSION
 from assistant.indexing.lexical import LexicalIndex
 from assistant.indexing.locks import held, writer_busy, writer_lock
@@ -181,13 +181,15 @@ def _sync_locked(
     )
     report.chunks = len(chunks)
     # Nothing changed: the committed snapshot stays (readers reload nothing); garbage is still collected.
-    # A damaged snapshot (BM25 deleted or stale…) is written again.
+    # A damaged snapshot (BM25 deleted or stale…) is written again, as is one measured with other probes.
     if not (
         previous
         and not report.embedded
         and (previous.fingerprint, previous.documents, previous.lexical) == (print_, meta.documents, meta.lexical)
+        and previous.background.get("version") == background.VERSION
         and snapshot.intact(settings.index_dir)
     ):
+        meta.background = background.measure(chroma, embeddings)
         lexical = LexicalIndex.build([c.embedding_text() for c in chunks])
         snapshot.commit(settings.index_dir, meta, chunks, lexical, documents)
 

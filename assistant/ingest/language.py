@@ -28,3 +28,24 @@ def detect_language(text: str) -> str:
     _restrict()
     language, _ = py3langid.classify(text)
     return language if language in LANGUAGES else "fr"
+
+
+_WORD = re.compile(r"[^\W\d_]{2,}")
+# Share of a question's common words that must be French or English words (Zipf ≥ 3 in either).
+KNOWN_SHARE = 0.6
+
+
+def is_supported(text: str) -> bool:
+    """Whether ``text`` reads as French or English; names (capitalised inside the text) are not counted.
+
+    >>> is_supported("Which networks is ONPE a member of?"), is_supported("Wie viele Kinder leben in Heimen?")
+    (True, False)
+    """
+    from wordfreq import zipf_frequency
+
+    found = _WORD.findall(text)
+    words = [w.lower() for i, w in enumerate(found) if i == 0 or not w[0].isupper()]
+    if len(words) < 3:
+        return True
+    known = [max(zipf_frequency(w, "fr"), zipf_frequency(w, "en")) >= 3.0 for w in words]
+    return sum(known) >= KNOWN_SHARE * len(words)

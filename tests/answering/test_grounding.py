@@ -119,13 +119,13 @@ def test_model_reply_without_support_gives_the_quotes_with_a_notice(
 def test_model_not_found_is_trusted_when_retrieval_is_not_clearly_confident(
     answerer: ExtractiveAnswerer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Just above the abstention threshold, the model's "not found" stands: an honest abstention."""
+    """Below the clear confidence, the model's "not found" stands: an honest abstention."""
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
     from assistant.answering import answerability
     from assistant.answering.generative import GenerativeAnswerer
 
-    monkeypatch.setattr(answerability, "FALLBACK_MARGIN", 1.0)
+    monkeypatch.setattr(answerability, "CLEAR_CONFIDENCE", 1.01)
     chat = FakeListChatModel(responses=["NOT_FOUND"])
     answer = GenerativeAnswerer(answerer.engine, chat, answerer).ask("Who funds the EuroCAN network?")
     assert answer.abstained and answer.citations == [] and answer.mode == "llm"

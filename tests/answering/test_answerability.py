@@ -1,0 +1,137 @@
+"""Answerability: a calibrated confidence from signals read against the corpus and the language.
+
+The real embedder, the real ONPE index and the shipped model; the fitting is checked on synthetic
+data where the right answer is known.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+
+from assistant.answering.answerability import (
+    FEATURES,
+    Model,
+    assess,
+    information,
+    min_confidence,
+    question_terms,
+    shipped_model,
+)
+from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.answering.search import SearchEngine
+from assistant.config import Settings
+from assistant.evaluation.calibration import Example, expected_calibration_error, fit
+from assistant.models.embeddings import SentenceTransformerEmbeddings
+from tests.helpers import run
+
+ANSWERABLE = [
+    "Depuis quand les Assises nationales de la protection de l'enfance existent-elles ?",
+    "Which networks is ONPE a member of?",
+    "Qu'est-ce que le réseau EuroCAN ?",
+]
+UNANSWERABLE = [
+    "Quelle est la météo à Brest demain ?",
+    "How many volcanoes are there in Iceland?",
+    "Quelle est la recette de la tarte Tatin ?",
+]
+
+
+def test_rare_words_weigh_more_than_common_ones() -> None:
+    terms = {t.word: t.weight for t in question_terms("Quel est le budget annuel de l'ISPCAN ?", "fr")}
+    assert set(terms) == {"budget", "annuel", "ispcan"}
+    assert terms["ispcan"] > terms["annuel"] > information("faire", "fr")
+
+
+def test_confidence_separates_answerable_from_unanswerable(answerer: ExtractiveAnswerer) -> None:
+    threshold = min_confidence(answerer.engine.settings)
+    for question in ANSWERABLE:
+        answer = answerer.ask(question)
+        assert not answer.abstained and answer.confidence >= threshold, (question, answer.confidence)
+    for question in UNANSWERABLE:
+        answer = answerer.ask(question)
+        assert answer.abstained and answer.confidence < threshold and answer.citations == [], (question, answer)
+
+
+def test_signals_are_read_against_the_corpus_background(answerer: ExtractiveAnswerer) -> None:
+    engine = answerer.engine
+    background = engine.snapshot.meta.background
+    assert background["n"] > 30 and 0 < background["std"] < 0.1
+    query = "Qu'est-ce que le réseau EuroCAN ?"
+    judged = assess(engine, query, "fr", engine.search(query))
+    assert set(judged.features) == set(FEATURES)
+    assert judged.features["dense_z"] > 2  # far above what unrelated questions reach here
+    assert judged.features["cover_top1"] > 0.9 and judged.features["missing_info"] == 0.0
+
+
+def test_missing_key_words_are_named(answerer: ExtractiveAnswerer) -> None:
+    answer = answerer.ask("Quel est le budget de l'ISPCAN ?")
+    assert "budget" in answer.missing and "ispcan" not in answer.missing
+
+
+def test_the_threshold_is_a_setting(onpe_settings: Settings, embeddings: SentenceTransformerEmbeddings) -> None:
+    engine = SearchEngine.open(onpe_settings.with_(min_confidence=0.0), embeddings)
+    answered = ExtractiveAnswerer(engine).ask(UNANSWERABLE[0])
+    assert not answered.abstained and answered.confidence < min_confidence(onpe_settings)
+
+
+def test_the_shipped_model_reads_the_current_signals_and_says_how_it_was_measured() -> None:
+    model = shipped_model()
+    assert tuple(model.data["features"]) == FEATURES
+    held = model.data["held_out"]
+    assert held["n"] >= 1000 and held["ece"] <= 0.05
+    assert 0.0 < model.data["min_confidence"] < 1.0
+    with pytest.raises(ValueError, match="refit"):
+        Model(model.data | {"features": ["dense_best"]})
+
+
+def test_fitting_recovers_a_known_probability() -> None:
+    """Synthetic signals whose true probability of being answerable is known: the fit must match it."""
+    rng = random.Random(0)
+    rows, truth = [], []
+    for i in range(4000):
+        signal = rng.uniform(-3, 3)
+        p = 1 / (1 + np.exp(-2 * signal))
+        features = dict.fromkeys(FEATURES, 0.0) | {"dense_z": signal, "cover_top1": rng.random()}
+        answerable = rng.random() < p
+        rows.append(Example(str(i), "q", "fr", "answerable" if answerable else "near-domain", "fit", "mixed",
+                            answerable, features))  # fmt: skip
+        truth.append(p)
+    model = Model(json.loads(json.dumps(fit(rows))))
+    predicted = np.asarray([model.probability(r.features) for r in rows])
+    assert np.abs(predicted - np.asarray(truth)).mean() < 0.05
+    assert expected_calibration_error(predicted, np.asarray([r.answerable for r in rows], dtype=float)) < 0.03
+
+
+def test_old_threshold_setting_gets_a_migration_message(onpe_settings: Settings) -> None:
+    result = run(["ask", "--json", "Qu'est-ce qu'EuroCAN ?"], onpe_settings, env={"ASSISTANT_THRESHOLD": "0.868"})
+    assert result.returncode == 1
+    assert "ASSISTANT_THRESHOLD" in result.stderr and "ASSISTANT_MIN_CONFIDENCE" in result.stderr
+
+
+def test_bad_questions_get_a_clear_answer_or_abstention(onpe_settings: Settings) -> None:
+    relevant = "Depuis quand les Assises nationales de la protection de l'enfance existent-elles ?"
+    buried = "Bonjour, merci de votre aide. " * 62 + relevant  # 1,946 characters, one sentence that matters
+    questions = [
+        "le la les de du des ?",  # only stop words
+        "a",  # a single character
+        "XQZT ?",  # a bare acronym the corpus does not know
+        "¿Cuál es el presupuesto anual del observatorio?",  # a third language
+        "Wie viele Kinder leben in Heimen?",
+        buried,
+        buried + " " + "x" * 3000,  # 5,000 characters: over the limit
+    ]
+    stdin = "\n".join(json.dumps({"question": q}) for q in questions) + "\n"
+    result = run(["ask", "--mode", "extractive", "-"], onpe_settings, stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    replies = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(replies) == len(questions)
+    for reply in replies[:5]:
+        assert reply["abstained"] is True and reply["citations"] == [], reply
+        assert reply["answer"].startswith(("Je n’ai pas trouvé la réponse dans les documents", "The answer is not in"))
+    assert "xqzt" in replies[2]["missing"]  # named: "they do not mention « xqzt »"
+    assert "error" not in replies[5] and 0.0 <= replies[5]["confidence"] <= 1.0
+    assert replies[6]["error"].startswith("the question is too long")
