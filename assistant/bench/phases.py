@@ -70,7 +70,7 @@ def _timed_asks(engine: SearchEngine, questions: list[str]) -> tuple[dict[str, f
 
     timed = []
     for action in (answerer.ask, retrieval):
-        answerer.forget()
+        engine.forget()
         timed.append(latencies(action, questions))
     return timed[0], timed[1]
 

@@ -32,6 +32,9 @@ class BaselineHit:
     start: int
     end: int
     text: str
+    # Cosine similarity to the question: the tutorial's store keeps Chroma's default squared L2 distance,
+    # which for normalised vectors is 2 - 2 cos.
+    score: float = 0.0
 
 
 class TutorialBaseline:
@@ -50,9 +53,8 @@ class TutorialBaseline:
 
     def search(self, question: str, k: int = 4) -> list[BaselineHit]:
         hits = []
-        for doc in self.store.similarity_search(question, k=k):
+        for doc, distance in self.store.similarity_search_with_score(question, k=k):
             start = int(doc.metadata["start_index"])
-            hits.append(
-                BaselineHit(str(doc.metadata["source"]), start, start + len(doc.page_content), doc.page_content)
-            )
+            end = start + len(doc.page_content)
+            hits.append(BaselineHit(str(doc.metadata["source"]), start, end, doc.page_content, 1.0 - distance / 2))
         return hits

@@ -114,8 +114,10 @@ class ItemResult:
     answerable: bool
     abstained: bool
     relevance: float
+    confidence: float
     rank: int | None = None  # first relevant passage, ours (None: not in the top 10)
     baseline_rank: int | None = None
+    baseline_score: float | None = None  # the baseline's best cosine (what it could abstain on)
     # Same, counting documents (a paragraph, for SQuAD data): each document at its best passage's rank.
     doc_rank: int | None = None
     baseline_doc_rank: int | None = None
@@ -129,5 +131,7 @@ class ItemResult:
     answer_ms: float = 0.0
     mode: str = "extractive"
     answer: str = ""
+    corpus: str = ""  # which corpus it was asked of, when a run spans several (the realistic suite)
+    missing: list[str] = field(default_factory=list)  # key words the answer said the documents never use
     ranking: list[tuple[str, float]] = field(default_factory=list)
     relevant_ids: list[str] = field(default_factory=list)

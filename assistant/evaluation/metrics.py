@@ -183,14 +183,14 @@ def _slices(results: list[ItemResult]) -> dict[str, dict[str, Any]]:
 
 
 def sweep_thresholds(results: list[ItemResult], thresholds: list[float]) -> list[dict[str, float]]:
-    """Abstention trade-off per threshold, from answers given with the threshold off."""
+    """Abstention trade-off per confidence threshold, from answers given with abstention off."""
     rows = []
     for t in thresholds:
-        crag = [crag_score(r.answerable, r.relevance < t, r.fact_recall >= CORRECT_FACT_SHARE) for r in results]
+        crag = [crag_score(r.answerable, r.confidence < t, r.fact_recall >= CORRECT_FACT_SHARE) for r in results]
         rows.append({
             "threshold": round(t, 4),
-            "abstention_recall": _mean([float(r.relevance < t) for r in results if not r.answerable]),
-            "false_abstention": _mean([float(r.relevance < t) for r in results if r.answerable]),
+            "abstention_recall": _mean([float(r.confidence < t) for r in results if not r.answerable]),
+            "false_abstention": _mean([float(r.confidence < t) for r in results if r.answerable]),
             "crag": _mean([float(c) for c in crag]),
         })  # fmt: skip
     return rows

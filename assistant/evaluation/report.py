@@ -65,13 +65,14 @@ def markdown(summary: dict[str, Any], sweep: list[dict[str, float]] | None, titl
 
 
 def plot(summary: dict[str, Any], records: list[dict[str, Any]], path: Path) -> None:
-    """Hit@k curves (ours vs baseline) and the answer latency distribution."""
+    """Hit@k curves (ours vs baseline), the answer latency distribution, and the reliability diagram."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    figure, (left, right, last) = plt.subplots(1, 3, figsize=(15, 4))
+    _reliability(last, records)
     ks = [1, 3, 5, 10]
     left.plot(ks, [summary["retrieval"].get(f"hit@{k}", 0) for k in ks], marker="o", label="ours (hybrid)")
     if "baseline" in summary:
@@ -83,6 +84,24 @@ def plot(summary: dict[str, Any], records: list[dict[str, Any]], path: Path) -> 
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
+
+
+def _reliability(axes: Any, records: list[dict[str, Any]], bins: int = 10) -> None:
+    """Confidence against how often the documents really held the answer, per confidence bin."""
+    import numpy as np
+
+    confidence = np.asarray([r["confidence"] for r in records], dtype=float)
+    outcome = np.asarray([r["answerable"] for r in records], dtype=float)
+    which = np.clip((confidence * bins).astype(int), 0, bins - 1)
+    shown = [b for b in range(bins) if (which == b).any()]
+    axes.plot([0, 1], [0, 1], linestyle=":", color="grey", label="perfect calibration")
+    axes.plot([confidence[which == b].mean() for b in shown], [outcome[which == b].mean() for b in shown],
+              marker="o", label="ours")  # fmt: skip
+    for b in shown:
+        axes.annotate(str(int((which == b).sum())), (confidence[which == b].mean(), outcome[which == b].mean()),
+                      fontsize=7, xytext=(3, -9), textcoords="offset points")  # fmt: skip
+    axes.set(xlabel="confidence", ylabel="share answerable", xlim=(0, 1), ylim=(0, 1.02), title="Reliability")
+    axes.legend(loc="upper left")
 
 
 def write_report(

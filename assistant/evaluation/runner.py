@@ -22,6 +22,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from assistant.answering.answerability import min_confidence
 from assistant.answering.conversation import retrieval_query
 from assistant.answering.modes import check_mode, make_answerer
 from assistant.answering.search import SearchEngine
@@ -93,27 +94,33 @@ class Runner:
         valid, precision, cite_recall = citation_scores(answer, spans)
         result = ItemResult(
             item.id, item.tags.get("lang", "?"), item.tags.get("kind", "?"), item.answerable, answer.abstained,
-            answer.relevance, fact_recall=recall, f1=token_f1(answer.answer, item.reference_answer) if item.answerable
-            else 0.0, crag=crag_score(item.answerable, answer.abstained, recall >= CORRECT_FACT_SHARE),
+            answer.relevance, answer.confidence, fact_recall=recall,
+            f1=token_f1(answer.answer, item.reference_answer) if item.answerable else 0.0,
+            crag=crag_score(item.answerable, answer.abstained, recall >= CORRECT_FACT_SHARE),
             citations_valid=valid, citation_precision=precision, citation_recall=cite_recall,
             retrieve_ms=retrieve_ms, answer_ms=answer_ms, mode=answer.mode, answer=answer.answer,
+            corpus=item.tags.get("corpus", ""), missing=answer.missing,
         )  # fmt: skip
         if spans:
             result.ranking = [(h.chunk.id, h.score) for h in hits]
             result.relevant_ids = [c.id for c in self.engine.snapshot.chunks if relevant(c, spans)]
             result.rank = next((r for r, (cid, _) in enumerate(result.ranking, 1) if cid in result.relevant_ids), None)
             result.doc_rank = first_document_rank([h.chunk.source for h in hits], spans)
-            if self.baseline is not None:
-                found = self.baseline.search(query, k=max(KS))
-                result.baseline_rank = next(
-                    (r for r, h in enumerate(found, 1) if any(s.overlaps(h.source, h.start, h.end) for s in spans)),
-                    None,
-                )
-                result.baseline_doc_rank = first_document_rank([h.source for h in found], spans)
+        if self.baseline is not None:
+            self._baseline(result, query, spans)
         return result
 
+    def _baseline(self, result: ItemResult, query: str, spans: list[EvidenceSpan]) -> None:
+        assert self.baseline is not None
+        found = self.baseline.search(query, k=max(KS))
+        result.baseline_score = found[0].score if found else 0.0
+        if spans:
+            hits = [any(s.overlaps(h.source, h.start, h.end) for s in spans) for h in found]
+            result.baseline_rank = next((r for r, hit in enumerate(hits, 1) if hit), None)
+            result.baseline_doc_rank = first_document_rank([h.source for h in found], spans)
 
-SWEEP = [round(0.80 + 0.005 * i, 3) for i in range(31)]
+
+SWEEP = [round(0.05 * i, 2) for i in range(20)]
 
 
 def sample(items: list[Item], limit: int, seed: int) -> list[Item]:
@@ -161,19 +168,19 @@ def run_evaluation(
     else:
         all_items = load_items(question_set)
     items = sample(all_items, limit, seed)
-    run_settings = settings.with_(threshold=0.0) if sweep else settings
+    run_settings = settings.with_(min_confidence=0.0) if sweep else settings
     runner = Runner(run_settings, mode, baseline)
     results = [runner.run_item(item) for item in tqdm(items, desc="Evaluating", unit="q", disable=not progress)]
     sweep_rows = sweep_thresholds(results, SWEEP) if sweep else None
     if sweep:  # headline figures at the configured threshold, as users get them
         for r in results:
-            r.abstained = r.relevance < settings.threshold
+            r.abstained = r.confidence < min_confidence(settings)
             r.fact_recall = 0.0 if r.abstained else r.fact_recall
             r.crag = crag_score(r.answerable, r.abstained, r.fact_recall >= CORRECT_FACT_SHARE)
     summary = summarize(results, baseline)
     if sweep_rows:
         best = max(sweep_rows, key=lambda row: (row["crag"], -row["false_abstention"]))
-        summary["calibration"] = {"chosen": settings.threshold, "best_crag": best}
+        summary["calibration"] = {"chosen": min_confidence(settings), "best_crag": best}
     if out is not None:
         directory = out / time.strftime("%Y-%m-%dT%H-%M-%S")
         write_report(directory, summary, as_records(results), sweep_rows, f"Evaluation of {question_set} ({mode})")

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from assistant.answering.answerability import min_confidence
 from assistant.config import Settings
 from assistant.evaluation.items import load_items
 from assistant.evaluation.metrics import crag_score, fact_recall, token_f1
@@ -43,7 +44,7 @@ def test_report_files_and_baseline(summary: dict[str, Any]) -> None:
     assert "| hit@5 |" in (report / "report.md").read_text(encoding="utf-8")
     assert summary["n"] == len(load_items(SET))
     assert set(summary["baseline"]["retrieval"]) >= {"hit@1", "hit@5", "mrr@10"}
-    assert summary["calibration"]["chosen"] == Settings().threshold
+    assert summary["calibration"]["chosen"] == min_confidence(Settings())
     assert {"lang=fr", "lang=en", "kind=list"} <= set(summary["slices"])
 
 
