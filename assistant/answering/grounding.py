@@ -114,8 +114,7 @@ class Grounder:
         self._tokens = [set(tokenize(c.text)) for c in chunks]
 
     def _text(self, i: int, span: Span) -> str:
-        chunk = self.chunks[i]
-        return chunk.text[span[0] - chunk.start : span[1] - chunk.start]
+        return self.chunks[i].slice(*span)
 
     def _best_sentence(self, i: int, vector: np.ndarray) -> tuple[float, Span]:
         offset = sum(len(s) for s in self._sentences[:i])

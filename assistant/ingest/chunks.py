@@ -52,6 +52,10 @@ class Chunk:
         """The text that is embedded and searched: passage plus where it sits in its document."""
         return f"{label(self.title, self.section)}\n{self.text}"
 
+    def slice(self, start: int, end: int) -> str:
+        """The passage's text between two document offsets."""
+        return self.text[start - self.start : end - self.start]
+
     def sentences(self) -> list[Span]:
         """The passage's sentences as document offsets (the whole passage when it has none)."""
         return sentences_or_whole(self.text, self.start)
