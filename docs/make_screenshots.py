@@ -35,7 +35,7 @@ def main() -> None:
             page.locator(".doc-view:not([hidden]) mark.passage").scroll_into_view_if_needed()
             page.screenshot(path=OUT / "3-passage-dans-le-document.png")
             page.evaluate("window.scrollTo(0, 0)")
-            ask(page, "Quel est le budget annuel de l'ONPE ?")
+            ask(page, "Quelle est la météo à Brest demain ?")
             page.screenshot(path=OUT / "4-pas-dans-les-documents.png")
     print(f"screenshots written to {OUT.relative_to(ROOT)}/")
 
