@@ -16,7 +16,7 @@ Example (``engine`` a :class:`~assistant.answering.search.SearchEngine` over the
     >>> off = "Quelle est la recette de la tarte Tatin ?"
     >>> unsure = assess(engine, off, "fr", engine.search(off))
     >>> sure.confidence > 0.5 > unsure.confidence, unsure.missing
-    (True, ['tarte', 'tatin'])
+    (True, ['tarte', 'Tatin'])
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -128,6 +128,7 @@ class Assessment:
     features: dict[str, float]
     confidence: float
     missing: list[str]
+    present: list[str] = field(default_factory=list)
 
 
 def signals(engine: SearchEngine, query: str, language: str, hits: list[Hit]) -> tuple[dict[str, float], list[str]]:
@@ -226,12 +227,28 @@ def shipped_model() -> Model:
 def assess(engine: SearchEngine, query: str, language: str, hits: list[Hit]) -> Assessment:
     """How likely the passages ``hits`` found for ``query`` answer it, and which key words they lack."""
     features, missing = signals(engine, query, language, hits)
+    terms = question_terms(query, language)
+    held = {stem for h in hits[:TOP] for stem in stems(content_words(h.chunk.text))}
+    missing = [as_written(word, query) for word in missing]
+    # What a partial answer is about: the names held, else the one most informative key word ("organise" no).
+    held_terms = sorted((t for t in terms if t.weight >= KEY_INFORMATION and t.stem in held), key=lambda t: -t.weight)
+    about = [t for t in held_terms if t.weight >= NAME_INFORMATION] or held_terms[:1]
+    present = [as_written(t.word, query) for t in about]
     # Nothing to look for (only stop words, a lone letter, "Since when?"), or a language the signals were not
     # fitted on: no passage can be said to answer.
-    terms = question_terms(query, language)
     if not hits or all(t.weight < CONTENT_INFORMATION for t in terms) or not is_supported(query):
-        return Assessment(features, 0.0, missing)
-    return Assessment(features, shipped_model().probability(features), missing)
+        return Assessment(features, 0.0, missing, present)
+    return Assessment(features, shipped_model().probability(features), missing, present)
+
+
+def as_written(word: str, text: str) -> str:
+    """``word`` (lowercased) as ``text`` writes it: names keep their capitals.
+
+    >>> as_written("ispcan", "Qui préside l'ISPCAN ?"), as_written("absent", "Qui ?")
+    ('ISPCAN', 'absent')
+    """
+    found = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.IGNORECASE)
+    return found.group(0) if found else word
 
 
 # The cosine-based relevance of earlier versions, still reported in the JSON ("relevance"): the best

@@ -12,7 +12,7 @@ Example (``engine`` a :class:`~assistant.answering.search.SearchEngine` over the
     >>> markers(answer.answer) == {c.n for c in answer.citations}
     True
     >>> answerer.ask("Quelle est la météo à Brest demain ?").answer
-    'Je n’ai pas trouvé la réponse dans les documents : ils ne mentionnent pas « météo », « brest ».'
+    'Je n’ai pas trouvé la réponse dans les documents : ils ne mentionnent pas « météo », « Brest ».'
 """
 
 from __future__ import annotations

@@ -237,4 +237,4 @@ def retrieve(engine: SearchEngine, question: Question, query: str | None = None)
     judged = assess(engine, query, question.language, hits)
     sure = answerable(judged.confidence, min_confidence(engine.settings))
     return Retrieved(question.text, question.language, query, hits, terms, score, sure, judged.confidence,
-                     judged.missing)  # fmt: skip
+                     judged.missing, judged.present)  # fmt: skip

@@ -32,6 +32,11 @@ PARTIAL = {
     "fr": "Les documents ne mentionnent pas {words} ; voici ce qu’ils disent de plus proche.",
     "en": "The documents do not mention {words}; here is what they say that comes closest.",
 }
+# The same when the passages hold the question's other key words: what they are about, then what they lack.
+PARTIAL_ABOUT = {
+    "fr": "Les documents parlent de {about} mais ne mentionnent pas {words} ; voici ce qu’ils en disent.",
+    "en": "The documents speak of {about} but do not mention {words}; here is what they say.",
+}
 QUOTES = {"fr": "« {} »", "en": "“{}”"}
 # A citation marker in an answer's text: ``[2]``.
 MARKER = re.compile(r"\[(\d+)\]")
@@ -141,6 +146,8 @@ class Retrieved:
     answerable: bool
     confidence: float = 0.0
     missing: list[str] = field(default_factory=list)
+    # Key words of the question that the best passages do hold (what a partial answer is about).
+    present: list[str] = field(default_factory=list)
 
     def abstention(self, mode: str) -> Answer:
         """The honest "not in the documents", in the question's language, naming the key words never used."""
@@ -159,11 +166,16 @@ class Retrieved:
         answer.query, answer.relevance = self.query, self.relevance
         answer.confidence, answer.missing = self.confidence, self.missing
         if self.missing:
-            answer.answer = f"{PARTIAL[self.language].format(words=self._missing_words())}\n{answer.answer}"
+            words = self._quoted(self.missing)
+            note = PARTIAL_ABOUT[self.language].format(about=self._quoted(self.present), words=words)
+            answer.answer = f"{note if self.present else PARTIAL[self.language].format(words=words)}\n{answer.answer}"
         return answer
 
     def _missing_words(self) -> str:
-        return ", ".join(QUOTES[self.language].format(word) for word in self.missing)
+        return self._quoted(self.missing)
+
+    def _quoted(self, words: list[str]) -> str:
+        return ", ".join(QUOTES[self.language].format(word) for word in words)
 
 
 def final_answer(events: Iterable[str | Answer]) -> Answer:

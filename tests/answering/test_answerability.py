@@ -132,6 +132,6 @@ def test_bad_questions_get_a_clear_answer_or_abstention(onpe_settings: Settings)
     for reply in replies[:5]:
         assert reply["abstained"] is True and reply["citations"] == [], reply
         assert reply["answer"].startswith(("Je n’ai pas trouvé la réponse dans les documents", "The answer is not in"))
-    assert "xqzt" in replies[2]["missing"]  # named: "they do not mention « xqzt »"
+    assert "XQZT" in replies[2]["missing"]  # named as written: "they do not mention « XQZT »"
     assert "error" not in replies[5] and 0.0 <= replies[5]["confidence"] <= 1.0
     assert replies[6]["error"].startswith("the question is too long")

@@ -86,8 +86,11 @@ def test_unanswerable_questions_abstain_without_citations(
 @pytest.mark.parametrize(
     ("question", "warning"),
     [
-        ("Quel est le budget annuel de l'ONPE ?", "Les documents ne mentionnent pas « budget »"),
-        ("What is ONPE's annual budget?", "The documents do not mention “budget”"),
+        (
+            "Quel est le budget annuel de l'ONPE ?",
+            "Les documents parlent de « ONPE » mais ne mentionnent pas « budget »",
+        ),
+        ("What is ONPE's annual budget?", "The documents speak of “ONPE” but do not mention “budget”"),
     ],
 )
 def test_a_subject_in_the_documents_without_the_fact_asked_is_said_so_first(
@@ -165,3 +168,11 @@ def test_a_quoted_sentence_carries_the_question_subject(answerer: ExtractiveAnsw
     assert not answer.abstained and "Journal de l’Action Sociale" in answer.answer
     _check_citations(answer, answerer)
     assert [c.n for c in answer.citations] == [1]
+
+
+def test_a_question_in_two_parts_gets_the_part_answered_and_names_the_other(answerer: ExtractiveAnswerer) -> None:
+    answer = answerer.ask("Qui organise les Assises et quel est leur budget ?")
+    assert not answer.abstained and answer.missing == ["budget"]
+    assert answer.answer.startswith("Les documents parlent de « Assises » mais ne mentionnent pas « budget »")
+    assert "Journal de l’Action Sociale" in answer.answer
+    _check_citations(answer, answerer)
