@@ -102,6 +102,8 @@ def trust(results: list[ItemResult], threshold: float | None = None) -> dict[str
         # Abstained, or said first which of the question's words the documents never use.
         "abstention_or_warning": _share([abstained(r) or bool(r.missing and threshold is None) for r in unanswerable]),
         "false_abstention": _share([abstained(r) for r in answerable]),
+        # Answered, but starting with "the documents do not mention …" although they answer.
+        "false_warning": _share([not abstained(r) and bool(r.missing and threshold is None) for r in answerable]),
         "by_kind": {
             kind: {"n": len(group), "abstained": _share([abstained(r) for r in group]),
                    "fact_recall": _share([r.fact_recall >= 0.5 for r in group]) if group[0].answerable else None}
