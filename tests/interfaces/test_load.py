@@ -28,6 +28,9 @@ from tests.helpers import CORPUS, ROOT, running_server
 pytestmark = pytest.mark.slow
 USERS = 50
 REQUESTS_PER_USER = 3
+# Users go on asking, past their 3 requests, until the reindex has committed (or this many seconds): on a
+# busy machine the watcher's reindex can outlast the 150 requests.
+MAX_LOAD_SECONDS = 240
 NEW_DOCUMENT = "Protocole Zéphyr\n\nLe protocole Zéphyr prévoit une réunion mensuelle des équipes de terrain.\n"
 
 
@@ -50,9 +53,9 @@ def _key(answer: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
 
 
 def _load(
-    url: str, questions: list[str], begin: Callable[[], None]
+    url: str, questions: list[str], begin: Callable[[], None], done: Callable[[], bool]
 ) -> tuple[list[tuple[str, float, dict[str, Any]]], list[str], float, float]:
-    """Every user connects, then ``begin()`` runs once and all ask at once."""
+    """Every user connects, then ``begin()`` runs once and all ask at once, until ``done()`` after 3 requests."""
     results: list[tuple[str, float, dict[str, Any]]] = []
     errors: list[str] = []
     started: list[float] = []
@@ -62,11 +65,13 @@ def _load(
         try:
             client = Client(url, verbose=False)
             barrier.wait(timeout=120)
-            for r in range(REQUESTS_PER_USER):
+            r = 0
+            while r < REQUESTS_PER_USER or (not done() and time.time() - started[0] < MAX_LOAD_SECONDS):
                 question = questions[(n + r) % len(questions)]
-                started = time.perf_counter()
+                r += 1
+                asked = time.perf_counter()
                 answer = _ask(client, question)
-                results.append((question, (time.perf_counter() - started) * 1000, answer))
+                results.append((question, (time.perf_counter() - asked) * 1000, answer))
         except Exception as err:  # every failure is counted, none is hidden
             errors.append(f"user {n}: {err.__class__.__name__}: {err}")
 
@@ -74,7 +79,7 @@ def _load(
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=600)
+        thread.join(timeout=600 + MAX_LOAD_SECONDS)
     return results, errors, started[0] if started else time.time(), time.time()
 
 
@@ -85,10 +90,13 @@ def test_fifty_users_at_once_with_a_reindex_during_the_load(tmp_path: Path) -> N
     with running_server(corpus, tmp_path / "index", "--no-llm", "--watch") as url:
         probe = Client(url, verbose=False)
         before = {q: _key(_ask(probe, q)) for q in questions}
-        committed = (tmp_path / "index" / "CURRENT").stat().st_mtime
+        current = tmp_path / "index" / "CURRENT"
+        committed = current.stat().st_mtime
         # Written as the load begins: the server's watcher reindexes while the users ask.
-        results, errors, start, end = _load(url, questions, lambda: _add(corpus / "zephyr.txt"))
-        reindexed = (tmp_path / "index" / "CURRENT").stat().st_mtime
+        results, errors, start, end = _load(
+            url, questions, lambda: _add(corpus / "zephyr.txt"), lambda: current.stat().st_mtime != committed
+        )
+        reindexed = current.stat().st_mtime
         after = {q: _key(_ask(probe, q)) for q in questions}
         zephyr = _ask(probe, "Que prévoit le protocole Zéphyr ?")
 
@@ -96,7 +104,7 @@ def test_fifty_users_at_once_with_a_reindex_during_the_load(tmp_path: Path) -> N
     print(f"\n{len(results)} answers to {USERS} concurrent users, {len(errors)} errors; "
           f"p50 {statistics.median(latencies):.0f} ms, p95 {np.percentile(latencies, 95):.0f} ms, "
           f"wall {end - start:.1f} s; reindex committed {reindexed - start:.1f} s into the load")  # fmt: skip
-    assert errors == [] and len(results) == USERS * REQUESTS_PER_USER
+    assert errors == [] and len(results) >= USERS * REQUESTS_PER_USER
     assert all("error" not in answer for _, _, answer in results)
     assert committed < reindexed and start < reindexed < end, "the reindex did not happen during the load"
     assert "mensuelle" in zephyr["answer"]
