@@ -228,7 +228,7 @@ def assess(engine: SearchEngine, query: str, language: str, hits: list[Hit]) -> 
     """How likely the passages ``hits`` found for ``query`` answer it, and which key words they lack."""
     features, missing = signals(engine, query, language, hits)
     terms = question_terms(query, language)
-    held = {stem for h in hits[:TOP] for stem in stems(content_words(h.chunk.text))}
+    held = {stem for h in hits[:TOP] for stem in stems(content_words(h.chunk.embedding_text()))}
     missing = [as_written(word, query) for word in missing]
     # What a partial answer is about: the names held, else the one most informative key word ("organise" no).
     held_terms = sorted((t for t in terms if t.weight >= KEY_INFORMATION and t.stem in held), key=lambda t: -t.weight)
@@ -242,13 +242,15 @@ def assess(engine: SearchEngine, query: str, language: str, hits: list[Hit]) -> 
 
 
 def as_written(word: str, text: str) -> str:
-    """``word`` (lowercased) as ``text`` writes it: names keep their capitals.
+    """``word`` (lowercased) as ``text`` writes it: names keep their capitals, a sentence's first word does not.
 
-    >>> as_written("ispcan", "Qui préside l'ISPCAN ?"), as_written("absent", "Qui ?")
-    ('ISPCAN', 'absent')
+    >>> as_written("ispcan", "Qui préside l'ISPCAN ?"), as_written("budget", "Budget de l'ONPE ?")
+    ('ISPCAN', 'budget')
     """
     found = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.IGNORECASE)
-    return found.group(0) if found else word
+    if found is None or (found.start() == 0 and not found.group(0).isupper()):
+        return word
+    return found.group(0)
 
 
 # The cosine-based relevance of earlier versions, still reported in the JSON ("relevance"): the best

@@ -25,6 +25,7 @@ from assistant.answering.conversation import Question, is_list_question
 from assistant.answering.search import SearchEngine, retrieve
 from assistant.answering.types import Answer, Citation, Hit, Quote, Retrieved
 from assistant.indexing.lexical import tokenize
+from assistant.indexing.snapshot import Snapshot
 from assistant.ingest.chunks import Chunk, Span, overlaps, sentences_or_whole
 from assistant.ingest.cleaning import Document
 
@@ -99,7 +100,8 @@ def _units(chunk: Chunk) -> list[Span]:
 
 
 def _remainder(quote: Quote, taken: list[Quote]) -> Quote | None:
-    """``quote`` without the sentences already quoted from its document (None when nothing is left).
+    """``quote`` without the sentences already quoted from its document: its first run of new sentences
+    (None when it has none).
 
     Two passages of a page overlap: the second's best sentence may start inside the first's quote and go
     on with what answers ("L’ISPCAN organise des conférences. Elle publie une revue…"). The part already
@@ -110,23 +112,32 @@ def _remainder(quote: Quote, taken: list[Quote]) -> Quote | None:
     if not any(overlaps((start, end), span) for span in seen):
         return quote
     left = [s for s in chunk.sentences() if start <= s[0] and s[1] <= end and not any(overlaps(s, t) for t in seen)]
-    if not left or any(overlaps((left[0][0], left[-1][1]), span) for span in seen):
+    if not left:
         return None
-    return chunk, left[0][0], left[-1][1], score
+    last = left[0]
+    for sentence in left[1:]:
+        if any(overlaps((left[0][0], sentence[1]), span) for span in seen):
+            break
+        last = sentence
+    return chunk, left[0][0], last[1], score
 
 
-def carries_subject(text: str, focus: set[str]) -> bool:
-    """Whether a sentence, read with what precedes it in its paragraph (``text``), may be quoted for a question
-    whose key words (stems) found in the quotes are ``focus``.
+def carries_subject(sentence: str, focus: set[str], before: str = "") -> bool:
+    """Whether ``sentence``, read after what precedes it in its paragraph (``before``), may be quoted for a
+    question whose key words (stems) found in the quotes are ``focus``.
 
-    A sentence whose paragraph names none of them answers something else, unless it opens with a pronoun
-    that the paragraph before resolves ("Il participe au réseau EUSARF."). When no quote holds a key word
-    (a paraphrase, a question in another language) there is nothing to check.
+    A sentence whose paragraph, up to it, names none of them answers something else, unless it opens with a
+    pronoun, which may stand for the subject of the paragraph before ("Il participe au réseau EUSARF.";
+    not checked further). When no quote holds a key word (a paraphrase, a question in another language)
+    there is nothing to check.
 
-    >>> carries_subject("L’ISPCAN publie une revue.", {"ispcan"}), carries_subject("Horaires : 9 h-17 h.", {"ispcan"})
-    (True, False)
+    >>> carries_subject("Elle publie une revue.", {"ispcan"}, "L’ISPCAN organise des conférences. ")
+    True
+    >>> carries_subject("Horaires : 9 h-17 h.", {"ispcan"}), carries_subject("Il participe à EUSARF.", {"ispcan"})
+    (False, True)
     """
-    return not focus or bool(focus & set(tokenize(text))) or _PRONOUN_START.match(text) is not None
+    named = bool(focus & set(tokenize(before + sentence)))
+    return not focus or named or _PRONOUN_START.match(sentence) is not None
 
 
 def _list_members(doc: Document, after: int, section_end: int) -> list[Span]:
@@ -144,6 +155,34 @@ def _list_members(doc: Document, after: int, section_end: int) -> list[Span]:
             members.append(first)
         previous_head = head
     return members
+
+
+def _in_paragraph(snap: Snapshot, quote: Quote) -> tuple[str, str]:
+    """What precedes the quote in its paragraph (which gives its pronouns their subject), and the quote."""
+    chunk, start, end, _ = quote
+    doc = snap.documents.get(chunk.source)
+    if doc is None:
+        return "", chunk.slice(start, end)
+    opening = min(start, max((b.start for b in doc.blocks if b.start <= start), default=start))
+    return doc.text[opening:start], doc.text[start:end]
+
+
+def _quote_group(snap: Snapshot, hit: Hit, choose: Callable[[Chunk], Span], as_list: bool) -> list[Quote]:
+    """The sentence chosen in ``hit``; after a list introduction, its members (the first one only for a
+    question that is not a list question)."""
+    start, end = choose(hit.chunk)
+    spans = [(start, end)]
+    doc = snap.documents.get(hit.chunk.source)
+    if doc is not None and doc.text[start:end].rstrip().endswith(":"):
+        members = _list_members(doc, end, _section_end(doc, start))
+        spans += members if as_list else members[:1]
+    group: list[Quote] = []
+    for s, e in spans:
+        inside = hit.chunk.start <= s and e <= hit.chunk.end
+        chunk = hit.chunk if inside else snap.chunk_at(hit.chunk.source, s, e)
+        if chunk is not None:
+            group.append((chunk, s, e, hit.score))
+    return group
 
 
 def _section_end(doc: Document, position: int) -> int:
@@ -182,7 +221,9 @@ class ExtractiveAnswerer:
             return _best_sentence(chunk, found.terms, similarity, found.language)
 
         focus = {t.stem for t in question_terms(found.query, found.language) if t.weight >= KEY_INFORMATION}
-        return self._quotes(select_passages(found.hits, as_list), choose, as_list, (focus, found.language))
+        # One snapshot for the whole answer: a reindex may commit meanwhile.
+        snap = self.engine.snapshot
+        return self._quotes(snap, select_passages(found.hits, as_list), choose, as_list, (focus, found.language))
 
     def _similarity(self, query: str) -> Callable[[list[str]], list[float]]:
         def similarity(texts: list[str]) -> list[float]:
@@ -191,7 +232,12 @@ class ExtractiveAnswerer:
         return similarity
 
     def _quotes(
-        self, hits: list[Hit], choose: Callable[[Chunk], Span], as_list: bool, subject: tuple[set[str], str]
+        self,
+        snap: Snapshot,
+        hits: list[Hit],
+        choose: Callable[[Chunk], Span],
+        as_list: bool,
+        subject: tuple[set[str], str],
     ) -> list[Quote]:
         """One sentence per passage; a list introduction brings the members that follow it.
 
@@ -201,14 +247,14 @@ class ExtractiveAnswerer:
         be compared, and a sentence rarely repeats a name: on the realistic suite the check there cost 3 of
         302 answerable questions their fact (fact recall 0.758 against 0.768).
         """
-        groups = [g for hit in hits if (g := self._quote_group(hit, choose, as_list))]
+        groups = [g for hit in hits if (g := _quote_group(snap, hit, choose, as_list))]
         focus, language = subject
-        heads = [self._in_paragraph(g[0]) for g in groups]
-        focus = focus & {stem for text in heads for stem in tokenize(text)}
+        heads = [_in_paragraph(snap, g[0]) for g in groups]
+        focus = focus & {stem for before, sentence in heads for stem in tokenize(before + sentence)}
         groups = [
             g
-            for g, text in zip(groups, heads, strict=True)
-            if g[0][0].language != language or carries_subject(text, focus)
+            for g, (before, sentence) in zip(groups, heads, strict=True)
+            if g[0][0].language != language or carries_subject(sentence, focus, before)
         ]
         if as_list and (lists := [g for g in groups if len(g) > 1]):
             groups = lists[:1]
@@ -218,31 +264,6 @@ class ExtractiveAnswerer:
                 quotes.append(rest)
         # Read in document order, as a person would quote a page.
         return sorted(quotes, key=lambda q: (q[0].source, q[1]))
-
-    def _in_paragraph(self, quote: Quote) -> str:
-        """The quote with what precedes it in its paragraph, which gives its pronouns their subject."""
-        chunk, start, end, _ = quote
-        doc = self.engine.snapshot.documents.get(chunk.source)
-        if doc is None:
-            return chunk.slice(start, end)
-        opening = max((b.start for b in doc.blocks if b.start <= start), default=start)
-        return doc.text[opening:end]
-
-    def _quote_group(self, hit: Hit, choose: Callable[[Chunk], Span], as_list: bool) -> list[Quote]:
-        snap = self.engine.snapshot
-        start, end = choose(hit.chunk)
-        spans = [(start, end)]
-        doc = snap.documents.get(hit.chunk.source)
-        if doc is not None and doc.text[start:end].rstrip().endswith(":"):
-            members = _list_members(doc, end, _section_end(doc, start))
-            spans += members if as_list else members[:1]
-        group: list[Quote] = []
-        for s, e in spans:
-            inside = hit.chunk.start <= s and e <= hit.chunk.end
-            chunk = hit.chunk if inside else snap.chunk_at(hit.chunk.source, s, e)
-            if chunk is not None:
-                group.append((chunk, s, e, hit.score))
-        return group
 
     def _compose(self, question: str, language: str, quotes: list[Quote]) -> Answer:
         citations, lines = [], []

@@ -167,8 +167,11 @@ class Retrieved:
         answer.confidence, answer.missing = self.confidence, self.missing
         if self.missing:
             words = self._quoted(self.missing)
-            note = PARTIAL_ABOUT[self.language].format(about=self._quoted(self.present), words=words)
-            answer.answer = f"{note if self.present else PARTIAL[self.language].format(words=words)}\n{answer.answer}"
+            if self.present:
+                note = PARTIAL_ABOUT[self.language].format(about=self._quoted(self.present), words=words)
+            else:
+                note = PARTIAL[self.language].format(words=words)
+            answer.answer = f"{note}\n{answer.answer}"
         return answer
 
     def _missing_words(self) -> str:

@@ -1,6 +1,7 @@
 """Load: 50 users at once through gradio_client against a real ``assistant serve``, with a reindex mid-load.
 
-Bounded (loopback only, a fixed number of requests, every wait has a timeout). The reindex is the
+Bounded (loopback only; each user asks 3 times, then on until the reindex commits or 240 s have passed;
+every wait has a timeout; the users are daemon threads). The reindex is the
 server's own (``--watch`` sees a new file), since an embedded Chroma store has one writing process.
 Each answer under load must be the one given before the reindex or the one given after it: a
 request sees one committed snapshot, never a half-written one.
@@ -75,7 +76,7 @@ def _load(
         except Exception as err:  # every failure is counted, none is hidden
             errors.append(f"user {n}: {err.__class__.__name__}: {err}")
 
-    threads = [threading.Thread(target=user, args=(n,)) for n in range(USERS)]
+    threads = [threading.Thread(target=user, args=(n,), daemon=True) for n in range(USERS)]
     for thread in threads:
         thread.start()
     for thread in threads:
