@@ -131,12 +131,15 @@ class Assessment:
     present: list[str] = field(default_factory=list)
 
 
-def signals(engine: SearchEngine, query: str, language: str, hits: list[Hit]) -> tuple[dict[str, float], list[str]]:
-    """The :data:`FEATURES` of a search for ``query`` (in ``language``), and the key words the corpus never uses."""
+def signals(
+    engine: SearchEngine, query: str, language: str, hits: list[Hit]
+) -> tuple[dict[str, float], list[str], set[str]]:
+    """The :data:`FEATURES` of a search for ``query`` (in ``language``), the key words the corpus never uses,
+    and the stems the best passages hold."""
     terms = question_terms(query, language)
     known = engine.snapshot.lexical.known({t.stem for t in terms})
     if not hits:
-        return dict.fromkeys(FEATURES, 0.0), [t.word for t in terms if t.weight >= KEY_INFORMATION]
+        return dict.fromkeys(FEATURES, 0.0), [t.word for t in terms if t.weight >= KEY_INFORMATION], set()
     passages = [set(stems(content_words(h.chunk.embedding_text()))) for h in hits[:TOP]]
     top = set().union(*passages)
     dense = [h.dense for h in hits]
@@ -170,7 +173,7 @@ def signals(engine: SearchEngine, query: str, language: str, hits: list[Hit]) ->
         "sentence_cover": max(coverage(terms, set(stems(content_words(text)))) for text in texts),
     }
     unknown = [t for t in terms if t.stem not in known and _checkable(t, hits[best_dense].chunk.language, bool(cross))]
-    return features, [t.word for t in unknown if _off_topic(engine, query, t.word, vectors[best])]
+    return features, [t.word for t in unknown if _off_topic(engine, query, t.word, vectors[best])], top
 
 
 def _checkable(term: Term, passage_language: str, cross: bool) -> bool:
@@ -226,9 +229,8 @@ def shipped_model() -> Model:
 
 def assess(engine: SearchEngine, query: str, language: str, hits: list[Hit]) -> Assessment:
     """How likely the passages ``hits`` found for ``query`` answer it, and which key words they lack."""
-    features, missing = signals(engine, query, language, hits)
+    features, missing, held = signals(engine, query, language, hits)
     terms = question_terms(query, language)
-    held = {stem for h in hits[:TOP] for stem in stems(content_words(h.chunk.embedding_text()))}
     missing = [as_written(word, query) for word in missing]
     # What a partial answer is about: the names held, else the one most informative key word ("organise" no).
     held_terms = sorted((t for t in terms if t.weight >= KEY_INFORMATION and t.stem in held), key=lambda t: -t.weight)

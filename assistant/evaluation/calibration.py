@@ -173,7 +173,7 @@ def examples(engine: SearchEngine, asked: Iterable[tuple[Item, str]], corpus: st
     for item, text in tqdm(list(asked), desc=f"Signals ({corpus})", unit="q", disable=not sys.stderr.isatty()):
         kind = design.kind(item, corpus)
         question = Question.parse(text)
-        features, _ = signals(engine, question.text, question.language, engine.search(question.text))
+        features, _, _ = signals(engine, question.text, question.language, engine.search(question.text))
         out.append(Example(item.id, text, question.language, kind, design.split(item), corpus, kind == "answerable",
                            features))  # fmt: skip
     return out
