@@ -9,7 +9,7 @@ Example:
     >>> q.text, q.language, is_follow_up(q.text)
     ('Et où ont-elles lieu ?', 'fr', True)
     >>> retrieval_query(q.text, list(q.history))
-    'Qui organise les Assises ? Et où ont-elles lieu ?'
+    'Assises Et où ont-elles lieu ?'
     >>> Question.parse(" \\x00 ")
     Traceback (most recent call last):
     ...
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from assistant.config import DEFAULT_MAX_QUESTION_CHARS as MAX_QUESTION_CHARS
 from assistant.errors import QuestionError
+from assistant.indexing.lexical import tokenize
 from assistant.ingest.cleaning import normalize
 from assistant.ingest.language import detect_language
 
@@ -96,11 +97,79 @@ def is_follow_up(question: str) -> bool:
     return bool(_FOLLOW_UP.search(question)) or len(question.split()) <= FOLLOW_UP_MAX_WORDS
 
 
+# A name: a capitalised word that does not open its sentence, or an acronym (ONPE, EuroCAN, Rennes).
+_NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-ZÀ-Ý][\w’'-]*|\b[A-ZÀ-Ý]{2,}\w*\b")
+
+
+def names(question: str) -> str:
+    """The names ``question`` writes, in order, once each ("" when it has none).
+
+    >>> names("Qui organise les Assises ?"), names("What kind of organisation is EUSARF?")
+    ('Assises', 'EUSARF')
+    """
+    return " ".join(dict.fromkeys(m.group(0) for m in _NAME.finditer(question.strip())))
+
+
+def subject(history: Sequence[str]) -> str:
+    """What the conversation is about, for a follow-up to carry: the last question's names.
+
+    A follow-up keeps its own question word and predicate ("Et où ont-elles lieu ?" after "Qui organise
+    les Assises ?" asks where, not who): prepending the whole earlier question made the search answer
+    the earlier question again. A question without names lends itself whole, unless it was a follow-up
+    too: then the subject is looked for further back.
+
+    >>> subject(["Qui organise les Assises ?", "Et où ont-elles lieu ?"])
+    'Assises'
+    >>> subject(["Comment faire une tarte aux pommes ?"])
+    'Comment faire une tarte aux pommes ?'
+    """
+    for i in range(len(history) - 1, -1, -1):
+        if found := names(history[i]):
+            return found
+        if i == 0 or not is_follow_up(history[i]):
+            return history[i]
+    return ""
+
+
 def retrieval_query(question: str, history: Sequence[str] | None = None) -> str:
-    """The text to search with: a follow-up borrows the topic of the previous question."""
+    """The text to search with: a follow-up borrows the subject of the conversation (:func:`subject`).
+
+    >>> retrieval_query("Et où ont-elles lieu ?", ["Qui organise les Assises ?"])
+    'Assises Et où ont-elles lieu ?'
+    """
     if not history or not is_follow_up(question):
         return question
-    return f"{history[-1]} {question}"
+    return f"{subject(history)} {question}"
+
+
+_ASKING = re.compile(
+    r"\b(what|which|who|whom|whose|when|where|why|how|quel(le)?s?|qui|quoi|quand|où|comment|pourquoi|combien|"
+    r"lequel|laquelle|lesquel(le)?s)\b",
+    re.IGNORECASE,
+)
+# Share of a follow-up's own content words (its predicate) that its rewrite must keep.
+KEPT_SHARE = 0.5
+
+
+def keeps_question(rewrite: str, question: str, language: str) -> bool:
+    """Whether ``rewrite`` still asks what the follow-up ``question`` asked, in its language.
+
+    A small model's rewrite may answer the conversation instead of the question: after « Qui organise les
+    Assises ? », « Et où ont-elles lieu ? » came back "Who organizes the Assises?". The rewrite must keep
+    the follow-up's question word, most of its content words, and its language.
+
+    >>> keeps_question("Où ont lieu les Assises ?", "Et où ont-elles lieu ?", "fr")
+    True
+    >>> keeps_question("Who organizes the Assises?", "Et où ont-elles lieu ?", "fr")
+    False
+    """
+    asked = {m.group(0).lower() for m in _ASKING.finditer(question)}
+    if asked and not asked & {m.group(0).lower() for m in _ASKING.finditer(rewrite)}:
+        return False
+    own = set(tokenize(question))
+    if own and len(own & set(tokenize(rewrite))) < KEPT_SHARE * len(own):
+        return False
+    return detect_language(rewrite) == language
 
 
 def is_list_question(question: str) -> bool:

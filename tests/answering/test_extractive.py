@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from assistant.answering.conversation import is_follow_up
 from assistant.answering.extractive import ExtractiveAnswerer
-from assistant.answering.search import HybridRetriever
+from assistant.answering.search import HybridRetriever, SearchEngine
 from assistant.answering.types import Answer, markers
+from assistant.config import Settings
 from assistant.errors import QuestionError
+from assistant.indexing.sync import sync
 from assistant.models.embeddings import SentenceTransformerEmbeddings
 
 NETWORKS = ("ESN", "EuroCAN", "EUSARF", "ISPCAN")
@@ -110,6 +115,26 @@ def test_follow_up_uses_the_history(answerer: ExtractiveAnswerer) -> None:
 
 
 @pytest.mark.parametrize(
+    ("history", "question", "expected", "earlier"),
+    [
+        (["Qui organise les Assises ?"], "Et où ont-elles lieu ?", "grande ville de France", "Journal de l’Action"),
+        (["What is the EuroCAN network?"], "And who funds it?", "Cost Action", None),
+        (["Que sont les Assises ?"], "Combien de professionnels y participent ?", "2000", None),
+        (["What kind of organisation is EUSARF?"], "And when was its conference?", "2023", None),
+    ],
+)
+def test_a_follow_up_keeps_its_own_question(
+    answerer: ExtractiveAnswerer, history: list[str], question: str, expected: str, earlier: str | None
+) -> None:
+    """The follow-up borrows the conversation's subject, not the earlier question's predicate."""
+    answer = answerer.ask(question, history)
+    assert answer.query is not None and answer.query.endswith(question)
+    assert not answer.abstained and expected in answer.answer, answer.answer
+    if earlier is not None:  # the earlier question's answer is not given again
+        assert earlier not in answer.answer
+
+
+@pytest.mark.parametrize(
     ("question", "follow_up"),
     [("Since when?", True), ("And when was its conference?", True), ("Et depuis quand existent-elles ?", True),
      ("Quel est le budget annuel de l'ONPE ?", False), ("What is the capital of Australia?", False)],
@@ -176,3 +201,21 @@ def test_a_question_in_two_parts_gets_the_part_answered_and_names_the_other(answ
     assert answer.answer.startswith("Les documents parlent de « Assises » mais ne mentionnent pas « budget »")
     assert "Journal de l’Action Sociale" in answer.answer
     _check_citations(answer, answerer)
+
+
+def test_an_acronym_and_its_expansion_name_the_same_subject(
+    corpus_copy: Path, make_settings: Callable[..., Settings], embeddings: SentenceTransformerEmbeddings
+) -> None:
+    """A sentence that writes the expansion the corpus gives an acronym carries the question's subject."""
+    (corpus_copy / "snated.txt").write_text(
+        "---\ntitle: Le 119\n---\n"
+        "Le Service national d’accueil téléphonique de l’enfance (SNATED) répond aux enfants en danger et à "
+        "leurs proches.\n\nHoraires\n\n"
+        "Le Service national d’accueil téléphonique de l’enfance répond gratuitement jour et nuit, "
+        "sept jours sur sept, toute l’année.\n",
+        encoding="utf-8",
+    )
+    settings = make_settings(corpus_copy)
+    sync(settings, embeddings=embeddings, progress=False)
+    answer = ExtractiveAnswerer(SearchEngine.open(settings, embeddings)).ask("Quels sont les horaires du SNATED ?")
+    assert not answer.abstained and "jour et nuit" in answer.answer, answer.answer
