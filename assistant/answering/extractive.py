@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from assistant.answering.acronyms import alias_stems, definitions, mentions
+from assistant.answering.answer_type import asked_for, holds
 from assistant.answering.answerability import KEY_INFORMATION, question_terms
 from assistant.answering.conversation import Question, is_list_question
 from assistant.answering.search import SearchEngine, retrieve
@@ -51,7 +53,11 @@ def select_passages(hits: list[Hit], as_list: bool) -> list[Hit]:
 
 
 def _best_sentence(
-    chunk: Chunk, terms: set[str], similarity: Callable[[list[str]], list[float]] | None, language: str
+    chunk: Chunk,
+    terms: set[str],
+    similarity: Callable[[list[str]], list[float]] | None,
+    language: str,
+    kind: str | None = None,
 ) -> Span:
     """The sentence(s) that best answer ``terms`` (a question in ``language``).
 
@@ -66,14 +72,21 @@ def _best_sentence(
     "Elle publie une revue" answers "What journal does ISPCAN publish?" only beside "L’ISPCAN organise…".
     A runner-up whose similarity is within ``SENTENCE_TIE`` joins the quote (as one span from the first to the
     second). The earliest sentence wins a full tie.
+
+    When the question asks for a date, a number or a name (``kind``, :mod:`~assistant.answering.answer_type`),
+    the candidates holding one are preferred; if none does, a sentence sharing one term fewer that holds one
+    becomes a candidate too ("Depuis quand… ?" is answered by the sentence with the year).
     """
     spans = _units(chunk)
     texts = [chunk.slice(s, e) for s, e in spans]
     shared = [len(terms & set(tokenize(t))) for t in texts]
     top = max(shared) if chunk.language == language else -1
     candidates = [i for i, count in enumerate(shared) if count >= top]
+    typed = [i for i, count in enumerate(shared) if count >= top - 1 and holds(kind, texts[i])]
+    if kind is not None and typed:
+        candidates = [i for i in candidates if i in typed] or typed
     if similarity is None or len(candidates) == 1:
-        return spans[shared.index(max(shared))]
+        return spans[max(candidates, key=lambda i: (shared[i], -i))]
     sims = dict(zip(candidates, similarity([texts[i] for i in candidates]), strict=True))
     scores = {i: sims[i] + SENTENCE_OVERLAP_WEIGHT * shared[i] for i in candidates}
     order = sorted(candidates, key=lambda i: (-scores[i], i))
@@ -122,21 +135,24 @@ def _remainder(quote: Quote, taken: list[Quote]) -> Quote | None:
     return chunk, left[0][0], last[1], score
 
 
-def carries_subject(sentence: str, focus: set[str], before: str = "") -> bool:
+def carries_subject(
+    sentence: str, focus: set[str], before: str = "", aliases: dict[str, set[str]] | None = None
+) -> bool:
     """Whether ``sentence``, read after what precedes it in its paragraph (``before``), may be quoted for a
     question whose key words (stems) found in the quotes are ``focus``.
 
     A sentence whose paragraph, up to it, names none of them answers something else, unless it opens with a
     pronoun, which may stand for the subject of the paragraph before ("Il participe au réseau EUSARF.";
-    not checked further). When no quote holds a key word (a paraphrase, a question in another language)
-    there is nothing to check.
+    not checked further). An acronym and its expansion as the corpus defines it (``aliases``,
+    :mod:`~assistant.answering.acronyms`) name the same thing. When no quote holds a key word (a paraphrase,
+    a question in another language) there is nothing to check.
 
     >>> carries_subject("Elle publie une revue.", {"ispcan"}, "L’ISPCAN organise des conférences. ")
     True
     >>> carries_subject("Horaires : 9 h-17 h.", {"ispcan"}), carries_subject("Il participe à EUSARF.", {"ispcan"})
     (False, True)
     """
-    named = bool(focus & set(tokenize(before + sentence)))
+    named = bool(mentions(set(tokenize(before + sentence)), focus, aliases or {}))
     return not focus or named or _PRONOUN_START.match(sentence) is not None
 
 
@@ -196,6 +212,14 @@ class ExtractiveAnswerer:
 
     def __init__(self, engine: SearchEngine) -> None:
         self.engine = engine
+        self._defined: tuple[str, dict[str, set[str]]] = ("", {})
+
+    def _aliases(self, snap: Snapshot) -> dict[str, set[str]]:
+        """The corpus's acronyms and their expansions' stems, read once per committed snapshot."""
+        if self._defined[0] != snap.name:
+            found = definitions(doc.text for doc in snap.documents.values())
+            self._defined = (snap.name, {acronym: alias_stems(expansion) for acronym, expansion in found.items()})
+        return self._defined[1]
 
     def ask(self, question: str | Question, history: Sequence[str] | None = None) -> Answer:
         """Answer ``question`` (raw text is cleaned here; a :class:`Question` is taken as it is).
@@ -217,8 +241,10 @@ class ExtractiveAnswerer:
         as_list = is_list_question(found.question)
         similarity = None if as_list else self._similarity(found.query)
 
+        kind = asked_for(found.query)
+
         def choose(chunk: Chunk) -> Span:
-            return _best_sentence(chunk, found.terms, similarity, found.language)
+            return _best_sentence(chunk, found.terms, similarity, found.language, kind)
 
         focus = {t.stem for t in question_terms(found.query, found.language) if t.weight >= KEY_INFORMATION}
         # One snapshot for the whole answer: a reindex may commit meanwhile.
@@ -250,11 +276,12 @@ class ExtractiveAnswerer:
         groups = [g for hit in hits if (g := _quote_group(snap, hit, choose, as_list))]
         focus, language = subject
         heads = [_in_paragraph(snap, g[0]) for g in groups]
-        focus = focus & {stem for before, sentence in heads for stem in tokenize(before + sentence)}
+        aliases = self._aliases(snap)
+        focus = {t for before, sentence in heads for t in mentions(set(tokenize(before + sentence)), focus, aliases)}
         groups = [
             g
             for g, (before, sentence) in zip(groups, heads, strict=True)
-            if g[0][0].language != language or carries_subject(sentence, focus, before)
+            if g[0][0].language != language or carries_subject(sentence, focus, before, aliases)
         ]
         if as_list and (lists := [g for g in groups if len(g) > 1]):
             groups = lists[:1]
