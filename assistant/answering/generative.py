@@ -1,11 +1,11 @@
 """Generated answers: the language model writes, the grounding check decides what is shown.
 
 Retrieval and abstention are those of :func:`~assistant.answering.search.retrieve`, as in the
-extractive mode; the model's own "not found" also abstains unless retrieval is clearly confident
-(:func:`~assistant.answering.answerability.clearly_answerable`). The model sees only the passages
-worth quoting; its answer is checked sentence by sentence (:mod:`assistant.answering.grounding`).
-When nothing valid remains, or the model cannot be reached, the extractive answer is given
-instead, with a notice.
+extractive mode; the model's own "not found" also abstains, whatever retrieval's confidence. The
+model sees only the passages worth quoting; its answer is checked sentence by sentence
+(:mod:`assistant.answering.grounding`). When nothing valid remains, or the model cannot be reached,
+the extractive answer is given instead, with a notice. An English question over French documents is
+searched in French, translated by the model.
 
 Usage: ``GenerativeAnswerer(engine, load_chat_model(settings))``; :meth:`GenerativeAnswerer.stream`
 yields the model's text as it comes, then the checked :class:`~assistant.answering.types.Answer`.
@@ -21,20 +21,34 @@ An unreachable endpoint still answers, extractively:
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from langchain_core.language_models import BaseChatModel
 
-from assistant.answering.answerability import clearly_answerable
-from assistant.answering.conversation import Question, is_follow_up, is_list_question
+from assistant.answering.conversation import (
+    Question,
+    is_follow_up,
+    is_list_question,
+    keeps_question,
+    names,
+    retrieval_query,
+)
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.grounding import Checked, Grounder, complete_list
-from assistant.answering.prompting import NOT_FOUND_MARK, answer_messages, list_notes, rewrite_messages
+from assistant.answering.prompting import (
+    NOT_FOUND_MARK,
+    answer_messages,
+    list_notes,
+    rewrite_messages,
+    translate_messages,
+)
 from assistant.answering.search import SearchEngine, retrieve
 from assistant.answering.types import Answer, Citation, Hit, Quote, Retrieved, final_answer
 from assistant.errors import short_message
 from assistant.indexing.lexical import tokenize
+from assistant.ingest.language import detect_language
 from assistant.models.chat import stream_text
 
 log = logging.getLogger(__name__)
@@ -47,10 +61,6 @@ NOTICES = {
     "unreachable": {
         "fr": "Le modèle de langage est injoignable ({error}) : réponse extractive.",
         "en": "The language model could not be reached ({error}): extractive answer shown.",
-    },
-    "model_not_found": {
-        "fr": "Le modèle n’a pas trouvé de réponse directe dans ces passages : voici les plus proches de la question.",
-        "en": "The model found no direct answer in these passages: here are the closest ones to the question.",
     },
     "unsupported": {
         "fr": "La réponse générée n’était pas appuyée par les passages : réponse extractive.",
@@ -88,7 +98,12 @@ class GenerativeAnswerer:
         """
         asked = Question.of(question, history, self.engine.settings.max_question_chars)
         try:
-            found = retrieve(self.engine, asked, query=self.rewrite(asked.text, asked.history))
+            standalone = self.rewrite(asked.text, asked.history) or retrieval_query(asked.text, asked.history)
+            # An English question over French documents is searched in French: the small embedder and BM25
+            # match French far better (the passage listing the State departments was not in the top 5 of
+            # "Which State departments does ONPE partner with?"). The model still reads it in English.
+            translated = self.translate(standalone, asked.language)
+            found = retrieve(self.engine, asked, query=translated or standalone, language="fr" if translated else None)
             if not found.answerable:
                 yield found.abstention(self.mode)
                 return
@@ -96,7 +111,7 @@ class GenerativeAnswerer:
             parts: list[str] = []
             # A follow-up reaches the model in its standalone form, pronouns resolved.
             for text in stream_text(
-                self.chat, answer_messages(found.query, found.language, [p.chunk for p in passages])
+                self.chat, answer_messages(standalone, found.language, [p.chunk for p in passages])
             ):
                 parts.append(text)
                 yield text
@@ -113,13 +128,26 @@ class GenerativeAnswerer:
         reply = self.chat.invoke(rewrite_messages(question, history), max_tokens=REWRITE_MAX_TOKENS)
         rewritten = str(reply.content).strip().strip('"«» ').splitlines()
         candidate = rewritten[0].strip() if rewritten else ""
-        # A rewrite that lost the question (empty, rambling) or the conversation's subject (no word
-        # of the earlier questions) is worse than the heuristic, which borrows the last question.
+        # A rewrite that lost the question (empty, rambling, another question word or language) or the
+        # conversation's subject (no word of the earlier questions) is worse than the heuristic, which
+        # borrows the conversation's subject (conversation.retrieval_query).
         earlier = set(tokenize(" ".join(history))) - set(tokenize(question))
         if not candidate or len(candidate) > 3 * len(question) + 200 or not earlier & set(tokenize(candidate)):
             return None
-        # The original words stay in the query: a small model's rewrite may drop what was asked.
-        return candidate if candidate == question else f"{candidate} {question}"
+        return candidate if keeps_question(candidate, question, detect_language(question)) else None
+
+    def translate(self, question: str, language: str) -> str | None:
+        """``question`` in French when it is in English and the documents are mostly French (else None).
+
+        The translation keeps the question's names: a reply that drops one, or is not French, is not used.
+        """
+        if language == "fr" or self.engine.snapshot.language != "fr":
+            return None
+        reply = self.chat.invoke(translate_messages(question), max_tokens=REWRITE_MAX_TOKENS)
+        lines = str(reply.content).strip().strip('"«» ').splitlines()
+        candidate = lines[0].strip() if lines else ""
+        kept = set(names(question).split()) <= set(re.findall(r"[\w’'-]+", candidate))
+        return candidate if candidate and kept and detect_language(candidate) == "fr" else None
 
     def passages(self, found: Retrieved) -> list[Hit]:
         """What the model reads: each answering sentence, with the one before it in its paragraph.
@@ -153,18 +181,14 @@ class GenerativeAnswerer:
     def _checked(self, found: Retrieved, hits: list[Hit], text: str) -> Answer:
         snap = self.engine.snapshot
         checked = Grounder([h.chunk for h in hits], self.engine.embeddings, snap.lexical.known).check(text)
-        not_found = checked.not_found or NOT_FOUND_MARK in text
-        # The small model often misses a French passage answering an English question: when retrieval
-        # is clearly confident, the quotes are worth more than its "not found" (README, "Evaluation"),
-        # unless the documents never use a key word of the question: then the model is right.
-        if not_found and (found.missing or not clearly_answerable(found.confidence)):
-            answer = found.abstention(self.mode)
-            answer.dropped = []
-            return answer
-        if not_found or not checked.used:
+        # The model's "not found" stands: no score overrules it (it read the passages; a similarity does not).
+        # Out-of-corpus questions it refused were turned into unrelated quotes when one did.
+        if checked.not_found or NOT_FOUND_MARK in text:
+            return found.abstention(self.mode)
+        if not checked.used:
             fallback = self.extractive.answer(found)
-            fallback.notice = NOTICES["model_not_found" if not_found else "unsupported"][found.language]
-            fallback.dropped = [] if not_found else checked.dropped
+            fallback.notice = NOTICES["unsupported"][found.language]
+            fallback.dropped = checked.dropped
             return fallback
         if is_list_question(found.question):
             notes = list_notes([h.chunk for h in hits])

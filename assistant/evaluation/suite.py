@@ -68,10 +68,13 @@ def suite_items(root: Path, piaf: list[Item], onpe: list[Item], per_kind: int, s
     outside: list[Item] = []
     for kind in ("answerable", "near-fact", "near-domain"):
         group = [i for i in held_out if design.kind(i, "mixed") == kind]
-        for item in rng.sample(group, min(per_kind, len(group))):
+        translated = [i for i in group if i.id in english][:per_kind]
+        # The translated questions are asked in French too (twins), the others drawn at random.
+        rest = [i for i in group if i.id not in english]
+        for item in translated + rng.sample(rest, min(per_kind - len(translated), len(rest))):
             mixed.append(_tagged(item, item.question, kind, "fr", "mixed"))
             outside.append(_tagged(item, item.question, "out-of-domain", "fr", "onpe"))
-        for item in [i for i in group if i.id in english][:per_kind]:
+        for item in translated:
             mixed.append(_tagged(item, english[item.id], kind, "en", "mixed"))
             outside.append(_tagged(item, english[item.id], "out-of-domain", "en", "onpe"))
     by_corpus = {"mixed": mixed, "onpe": rng.sample(outside, min(2 * per_kind, len(outside)))}
@@ -111,9 +114,25 @@ def trust(results: list[ItemResult], threshold: float | None = None) -> dict[str
         },
     }  # fmt: skip
     if threshold is None:
+        out["twins"] = twins(results)
         confidence = np.asarray([r.confidence for r in results])
         out["ece"] = round(expected_calibration_error(confidence, np.asarray([r.answerable for r in results])), 4)
     return out
+
+
+def twins(results: list[ItemResult]) -> dict[str, Any]:
+    """Answerable questions asked in French and in English (the same PIAF question, translated): how often
+    each finds the fact, and how often the English one does when its French twin does."""
+    facts = {(r.id.rsplit("-", 2)[0], r.corpus, r.lang): r.fact_recall >= 0.5 for r in results if r.answerable}
+    pairs = [
+        (facts[(i, c, "fr")], facts[(i, c, "en")]) for i, c, lang in facts if lang == "fr" and (i, c, "en") in facts
+    ]
+    return {
+        "n": len(pairs),
+        "fr": _share([fr for fr, _ in pairs]),
+        "en": _share([en for _, en in pairs]),
+        "en_when_fr": _share([en for fr, en in pairs if fr]),
+    }
 
 
 def best_baseline_threshold(results: list[ItemResult]) -> float:
@@ -182,4 +201,8 @@ def trust_table(summary: dict[str, Any]) -> str:
         rows.append(f"| {label} | | {ours[key]} | | {best.get(key, '—')} | {matched.get(key, '—')} |")
     rows.append(f"| unanswerable: abstained or named the missing words | | {ours['abstention_or_warning']} | | | |")
     rows.append(f"| ECE of the confidence | | {ours['ece']} | | | |")
+    pair = ours["twins"]
+    if pair["n"]:
+        rows.append(f"| answerable twins (n={pair['n']}): facts found in French / English / English when French did "
+                    f"| | | {pair['fr']} / {pair['en']} / {pair['en_when_fr']} | | |")  # fmt: skip
     return "\n".join(rows)
