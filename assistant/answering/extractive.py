@@ -17,7 +17,6 @@ Example (``engine`` a :class:`~assistant.answering.search.SearchEngine` over the
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 
 from assistant.answering.acronyms import alias_stems, definitions, mentions
@@ -28,7 +27,7 @@ from assistant.answering.search import SearchEngine, retrieve
 from assistant.answering.types import Answer, Citation, Hit, Quote, Retrieved
 from assistant.indexing.lexical import tokenize
 from assistant.indexing.snapshot import Snapshot
-from assistant.ingest.chunks import Chunk, Span, overlaps, sentences_or_whole
+from assistant.ingest.chunks import Chunk, Span, opens_with_pronoun, overlaps, sentences_or_whole
 from assistant.ingest.cleaning import Document
 
 INTRO = {"fr": "D’après les documents :", "en": "According to the documents:"}
@@ -41,8 +40,6 @@ MAX_LIST_ITEMS = 6
 # a runner-up this close to the best sentence joins the quote.
 SENTENCE_OVERLAP_WEIGHT = 0.01
 SENTENCE_TIE = 0.04
-# A sentence opening with one of these needs the sentence before it to say what it is about.
-_PRONOUN_START = re.compile(r"^(il|elle|ils|elles|celui-ci|celle-ci|ceux-ci|celles-ci|it|they|he|she)\b", re.I)
 
 
 def select_passages(hits: list[Hit], as_list: bool) -> list[Hit]:
@@ -105,7 +102,7 @@ def _units(chunk: Chunk) -> list[Span]:
         before = spans[i - 1] if i else None
         joined = (
             before is not None
-            and _PRONOUN_START.match(chunk.slice(start, end)) is not None
+            and opens_with_pronoun(chunk.slice(start, end))
             and "\n" not in chunk.slice(before[1], start)
         )
         units.append((before[0] if joined and before else start, end))
@@ -153,7 +150,7 @@ def carries_subject(
     (False, True)
     """
     named = bool(mentions(set(tokenize(before + sentence)), focus, aliases or {}))
-    return not focus or named or _PRONOUN_START.match(sentence) is not None
+    return not focus or named or opens_with_pronoun(sentence)
 
 
 def _list_members(doc: Document, after: int, section_end: int) -> list[Span]:
@@ -298,4 +295,7 @@ class ExtractiveAnswerer:
             lines.append(f"« {chunk.slice(start, end)} » [{n}]")
             citations.append(Citation.of(n, chunk, hit_score, (start, end)))
         body = f" {lines[0]}" if len(lines) == 1 else "".join(f"\n- {line}" for line in lines)
-        return Answer(question, INTRO[language] + body, False, self.mode, language, citations)
+        # A quote is the document's own sentence: supported by construction.
+        claims = [{"text": c.text[c.quote_start - c.start : c.quote_end - c.start], "status": "supported",
+                   "citations": [c.n]} for c in citations]  # fmt: skip
+        return Answer(question, INTRO[language] + body, False, self.mode, language, citations, claims=claims)

@@ -139,14 +139,15 @@ class GenerativeAnswerer:
     def translate(self, question: str, language: str) -> str | None:
         """``question`` in French when it is in English and the documents are mostly French (else None).
 
-        The translation keeps the question's names: a reply that drops one, or is not French, is not used.
+        The translation keeps the question's acronyms: a reply that drops one, or is not French, is not used.
         """
         if language == "fr" or self.engine.snapshot.language != "fr":
             return None
         reply = self.chat.invoke(translate_messages(question), max_tokens=REWRITE_MAX_TOKENS)
         lines = str(reply.content).strip().strip('"«» ').splitlines()
         candidate = lines[0].strip() if lines else ""
-        kept = set(names(question).split()) <= set(re.findall(r"[\w’'-]+", candidate))
+        acronyms = {word for word in names(question).split() if sum(ch.isupper() for ch in word) >= 2}
+        kept = acronyms <= set(re.findall(r"[\w-]+", candidate))
         return candidate if candidate and kept and detect_language(candidate) == "fr" else None
 
     def passages(self, found: Retrieved) -> list[Hit]:
@@ -180,7 +181,9 @@ class GenerativeAnswerer:
 
     def _checked(self, found: Retrieved, hits: list[Hit], text: str) -> Answer:
         snap = self.engine.snapshot
-        checked = Grounder([h.chunk for h in hits], self.engine.embeddings, snap.lexical.known).check(text)
+        checked = Grounder([h.chunk for h in hits], self.engine.embeddings, snap.lexical.known).check(
+            text, found.question
+        )
         # The model's "not found" stands: no score overrules it (it read the passages; a similarity does not).
         # Out-of-corpus questions it refused were turned into unrelated quotes when one did.
         if checked.not_found or NOT_FOUND_MARK in text:
@@ -204,5 +207,5 @@ class GenerativeAnswerer:
 def _compose(found: Retrieved, hits: list[Hit], checked: Checked) -> Answer:
     citations = [Citation.of(n, hits[i].chunk, hits[i].score, checked.quotes[i]) for n, i in enumerate(checked.used, 1)]
     answer = Answer(found.question, checked.text, False, GenerativeAnswerer.mode, found.language, citations,
-                    dropped=checked.dropped)  # fmt: skip
+                    dropped=checked.dropped, claims=checked.claims)  # fmt: skip
     return found.answered(answer)

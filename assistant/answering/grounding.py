@@ -3,6 +3,14 @@
 Every sentence must cite passages it was given, and be supported by them: its content words
 found there (lexical support), or its meaning close to one of their sentences (embedding
 support), every number it states written there, and every acronym it names known to the corpus.
+Its key items — names, acronyms, numbers — must be stated together in one cited sentence (read with
+the list introduction it belongs to, and the sentence before it when it opens with a pronoun), not
+merely somewhere in the passage:
+"The AFMJF presented Laurence Rossignol's roadmap" joins two sentences that never meet. A yes or a
+no needs one sentence that states it. A claim whose supporting sentence attaches a condition
+(« uniquement si », "only if"…) that the claim leaves out is ``partial``; a restatement of the question
+adds nothing and is dropped. Each claim gets a status: ``supported``, ``partial`` or ``unsupported``
+(dropped, never shown as a fact).
 A sentence that cites nothing, or cites the wrong passage, is re-attached to a passage that
 supports it when one does; otherwise it is dropped. Markers are renumbered to the passages
 actually used, in order of first use.
@@ -22,24 +30,41 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from assistant.answering.answerability import KEY_INFORMATION, information, question_terms
 from assistant.answering.prompting import NOT_FOUND_MARK
 from assistant.answering.types import MARKER
 from assistant.indexing.lexical import tokenize
-from assistant.ingest.chunks import Chunk, Span, sentence_spans
+from assistant.ingest.chunks import Chunk, Span, opens_with_pronoun, sentence_spans
+from assistant.ingest.language import detect_language
 from assistant.models.embeddings import SentenceTransformerEmbeddings
 
 _NUMBER = re.compile(r"\d+")
 _PASSAGE_REF = re.compile(r"\bpassages?\s+\d+", re.IGNORECASE)  # "see passage 1" states no fact
 # Names with two capitals or more: ESN, EuroCAN, ISPCAN.
 _ACRONYM = re.compile(r"\b[A-Z][A-Za-z0-9]{0,8}[A-Z][A-Za-z0-9]{0,8}\b")
+# Conditions a source may attach to what it states; a claim that drops them says more than the source.
+_CONDITION = re.compile(
+    r"\b(uniquement|seulement) (si|lorsque|quand|dans|pour|en cas)\b|\bsous (certaines )?(conditions?|réserve)\b"
+    r"|\bà (la )?condition\b|\bsauf\b|\bexcept(é|ion)?\b|\bonly (if|when|for|in)\b|\bunless\b|\bprovided that\b"
+    r"|\bsubject to\b",
+    re.IGNORECASE,
+)
+# A capitalised word whose information is at most this in French or English (Zipf ≥ 4: "State", « Justice »)
+# is a common word written with a capital, not a name.
+COMMON_CAPITAL = 3.0
+_YES_NO = re.compile(r"^\W*(oui|non|yes|no)\b", re.IGNORECASE)
 # Support rules, set on true and false claims about ONPE passages (README, "Grounding"): e5's
 # cosines are compressed (an unrelated French sentence scores ~0.84), so cosine alone must be high.
 LEXICAL_ALONE = 0.5  # share of the sentence's content words found in the cited passages
 EMBEDDING_ALONE = 0.88  # cosine with the closest sentence of a cited passage
 LEXICAL_WITH_EMBEDDING = (0.25, 0.835)
+
+
+SUPPORTED, PARTIAL, UNSUPPORTED = "supported", "partial", "unsupported"
 
 
 @dataclass
@@ -50,6 +75,7 @@ class Claim:
     cites: list[int]  # marker numbers as written (1-based) until checked, then passage indices
     sentence: int  # which sentence it belongs to, to rebuild the text
     quotes: dict[int, Span] = field(default_factory=dict)
+    status: str = SUPPORTED
 
 
 @dataclass
@@ -61,6 +87,8 @@ class Checked:
     quotes: dict[int, Span]  # passage index -> document offsets of the supporting sentence
     dropped: list[str]
     not_found: bool = False
+    # Each claim as shown (``{"text", "status", "citations"}``, citations in the new numbers), then those dropped.
+    claims: list[dict[str, Any]] = field(default_factory=list)
 
 
 _MARKER_RUN = re.compile(rf"(?:\s*{MARKER.pattern})+")
@@ -122,8 +150,9 @@ class Grounder:
         best = int(np.argmax(sims))
         return float(sims[best]), self._sentences[i][best]
 
-    def support(self, claim: str, cites: list[int], vector: np.ndarray) -> dict[int, Span] | None:
-        """Supporting sentence per cited passage, or None when the cited passages do not back the claim."""
+    def support(self, claim: str, cites: list[int], vector: np.ndarray) -> tuple[dict[int, Span], str] | None:
+        """Supporting sentence per cited passage and the claim's status, or None when the cited passages do not
+        back the claim."""
         if not cites:
             return None
         words = set(tokenize(claim))
@@ -135,7 +164,45 @@ class Grounder:
         cosine = max(score for score, _ in best.values())
         low_lex, low_cos = LEXICAL_WITH_EMBEDDING
         backed = lexical >= LEXICAL_ALONE or cosine >= EMBEDDING_ALONE or (lexical >= low_lex and cosine >= low_cos)
-        return {i: span for i, (_, span) in best.items()} if backed else None
+        if not backed:
+            return None
+        return self._together(claim, words, {i: span for i, (_, span) in best.items()})
+
+    def _context(self, i: int, j: int) -> str:
+        """Sentence ``j`` of passage ``i``, read with the list introductions above it, and with the sentence
+        before it when it opens with a pronoun ("Il participe au réseau EUSARF.")."""
+        spans = self._sentences[i]
+        sentence = self._text(i, spans[j])
+        before = [self._text(i, spans[j - 1])] if j and opens_with_pronoun(sentence) else []
+        above = [t for k in range(j - len(before)) if (t := self._text(i, spans[k])).rstrip().endswith(":")]
+        return " ".join([*above, *before, sentence])
+
+    def _together(self, claim: str, words: set[str], best: dict[int, Span]) -> tuple[dict[int, Span], str] | None:
+        """One sentence per cited passage that states the claim's key items together (else None), and the status.
+
+        The sentence holding most key items is taken in each passage (the closest in meaning when none holds
+        any); across the cited passages those sentences must hold them all. A yes or a no also needs those
+        sentences to hold half the claim's words; a condition they attach and the claim leaves out makes it
+        ``partial``.
+        """
+        names, numbers = key_items(claim)
+        chosen: dict[int, Span] = {}
+        contexts: list[str] = []
+        for i, closest in best.items():
+            spans = self._sentences[i]
+            texts = [self._context(i, j) for j in range(len(spans))]
+            held = [len(names & set(tokenize(t))) + sum(n in t for n in numbers) for t in texts]
+            j = max(range(len(spans)), key=lambda k: (held[k], spans[k] == closest))
+            chosen[i] = spans[j] if held[j] else closest
+            contexts.append(texts[j] if held[j] else self._context(i, spans.index(closest)))
+        stated = " ".join(contexts)
+        tokens = set(tokenize(stated))
+        if not names <= tokens or not all(n in stated for n in numbers):
+            return None
+        if _YES_NO.match(claim) and not self._states(claim, tokens, next(iter(best))):
+            return None
+        sources = " ".join(self._text(i, span) for i, span in chosen.items())
+        return chosen, PARTIAL if _CONDITION.search(sources) and not _CONDITION.search(claim) else SUPPORTED
 
     def _facts_ok(self, claim: str, cites: list[int]) -> bool:
         """Numbers must be in the cited passages; acronyms at least somewhere in the corpus."""
@@ -145,31 +212,65 @@ class Grounder:
         acronyms = {t for a in _ACRONYM.findall(claim) for t in tokenize(a)}
         return self.known(acronyms) == acronyms
 
-    def check(self, text: str) -> Checked:
-        """Keep the supported claims of ``text``, renumbered; see the module docstring."""
+    def check(self, text: str, question: str = "") -> Checked:
+        """Keep the supported claims of ``text`` (an answer to ``question``), renumbered; see the module docstring."""
         if NOT_FOUND_MARK in text:
             return Checked("", [], {}, [], not_found=True)
         claims = split_claims(text)
         bare = [c.text.lstrip(",;: ") for c in claims]
         vectors = self.embeddings.embed_array(bare) if claims else np.zeros((0, 1))
+        asked = set(tokenize(question))
         kept: list[Claim] = []
         dropped: list[str] = []
         for claim, words, vector in zip(claims, bare, vectors, strict=True):
             cites = sorted({n - 1 for n in claim.cites if 1 <= n <= len(self.chunks)})
-            quotes = self.support(words, cites, vector) or self._reattach(words, vector)
-            if quotes:
-                kept.append(Claim(claim.text, sorted(quotes), claim.sentence, quotes))
+            stated = set(tokenize(words))
+            # "Les Assises sont organisées." for « Qui organise les Assises ? » says nothing the question did not.
+            supported = None if stated <= asked else self.support(words, cites, vector) or self._reattach(words, vector)
+            if supported:
+                quotes, status = supported
+                kept.append(Claim(claim.text, sorted(quotes), claim.sentence, quotes, status))
             else:
                 dropped.append(words)
         return _renumber(kept, dropped)
 
-    def _reattach(self, claim: str, vector: np.ndarray) -> dict[int, Span] | None:
+    def _states(self, claim: str, tokens: set[str], passage: int) -> bool:
+        """Whether the source sentences (``tokens``) state a yes or a no: every key word of the claim is there.
+
+        "Oui, un site peut réutiliser les informations du RCS" needs a sentence that says « réutiliser ».
+        Across languages only the embedding check (in :meth:`support`) can judge.
+        """
+        language = detect_language(claim)
+        if language != self.chunks[passage].language:
+            return True
+        return all(t.stem in tokens for t in question_terms(claim, language) if t.weight >= KEY_INFORMATION)
+
+    def _reattach(self, claim: str, vector: np.ndarray) -> tuple[dict[int, Span], str] | None:
         """Passages that support an uncited or mis-cited claim: those naming its acronyms, else the best one."""
         named = [i for i, c in enumerate(self.chunks) if any(a in c.text for a in _ACRONYM.findall(claim))]
         if named and (quotes := self.support(claim, named, vector)):
             return quotes
         ranked = sorted(range(len(self.chunks)), key=lambda i: -self._best_sentence(i, vector)[0])
         return next((q for i in ranked[:3] if (q := self.support(claim, [i], vector))), None)
+
+
+def key_items(claim: str) -> tuple[set[str], list[str]]:
+    """The claim's names (acronyms, and capitalised words not common in French or English: "Rossignol", not
+    "State" nor « Association ») as search stems,
+    and its numbers: what must be stated together in one source sentence.
+
+    >>> names, numbers = key_items("L’AFMJF a présenté en 2015 la feuille de route de Laurence Rossignol [1].")
+    >>> sorted(names), numbers
+    (['afmjf', 'laurenc', 'rossignol'], ['2015'])
+    """
+    bare = _PASSAGE_REF.sub("", MARKER.sub("", claim))
+    names = {
+        word
+        for word in re.findall(r"(?<=\W)[A-ZÀ-Ý][\w-]+", " " + bare)
+        if _ACRONYM.fullmatch(word)
+        or min(information(word.lower(), "fr"), information(word.lower(), "en")) > COMMON_CAPITAL
+    }
+    return set(tokenize(" ".join(names))), _NUMBER.findall(bare)
 
 
 def _renumber(claims: list[Claim], dropped: list[str]) -> Checked:
@@ -188,7 +289,12 @@ def _renumber(claims: list[Claim], dropped: list[str]) -> Checked:
         before = sentences.get(claim.sentence)
         sentences[claim.sentence] = piece if before is None else before + ("" if piece[0] in ",;:" else " ") + piece
     rebuilt = [body if body[-1] in ".!?…" else body.rstrip(",;:") + "." for body in sentences.values()]
-    return Checked(" ".join(rebuilt), used, quotes, dropped)
+    shown = [
+        {"text": c.text.lstrip(",;: "), "status": c.status, "citations": [used.index(i) + 1 for i in c.cites]}
+        for c in claims
+    ]
+    unsupported = [{"text": text, "status": UNSUPPORTED, "citations": []} for text in dropped]
+    return Checked(" ".join(rebuilt), used, quotes, dropped, claims=shown + unsupported)
 
 
 _ALSO_LISTED = {
@@ -218,4 +324,5 @@ def complete_list(checked: Checked, chunks: list[Chunk], is_item: list[bool], la
     if not items:
         return checked
     extra = _ALSO_LISTED.get(language, _ALSO_LISTED["en"]).format(items=", ".join(items))
-    return Checked(f"{checked.text} {extra}", used, quotes, checked.dropped)
+    claim = {"text": extra, "status": SUPPORTED, "citations": [int(n) for n in MARKER.findall(extra)]}
+    return Checked(f"{checked.text} {extra}", used, quotes, checked.dropped, claims=[*checked.claims, claim])

@@ -115,6 +115,8 @@ class Answer:
     confidence: float = 0.0
     # Key words of the question that no retrieved passage holds.
     missing: list[str] = field(default_factory=list)
+    # Each claim of the answer: {"text", "status": supported | partial | unsupported, "citations": [n]}.
+    claims: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -130,6 +132,7 @@ class Answer:
             "dropped": self.dropped,
             "query": self.query,
             "missing": self.missing,
+            "claims": self.claims,
         }
 
 

@@ -93,6 +93,18 @@ def sentence_spans(text: str, start: int = 0, language: str = "fr") -> list[Span
     return spans
 
 
+_PRONOUN_START = re.compile(r"^\W*(il|elle|ils|elles|celui-ci|celle-ci|ceux-ci|celles-ci|it|they|he|she)\b", re.I)
+
+
+def opens_with_pronoun(sentence: str) -> bool:
+    """Whether ``sentence`` opens with a pronoun: what it is about is in the sentence before it.
+
+    >>> opens_with_pronoun("Elle publie une revue."), opens_with_pronoun("L’ISPCAN publie une revue.")
+    (True, False)
+    """
+    return _PRONOUN_START.match(sentence) is not None
+
+
 def sentences_or_whole(text: str, start: int = 0) -> list[Span]:
     """:func:`sentence_spans`, or the whole of ``text`` as one span when it has no sentence.
 

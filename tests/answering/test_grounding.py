@@ -120,3 +120,77 @@ def test_the_model_not_found_always_stands(answerer: ExtractiveAnswerer) -> None
     answer = GenerativeAnswerer(answerer.engine, chat, answerer).ask("Who funds the EuroCAN network?")
     assert answer.confidence >= 0.5  # retrieval is sure; the model is still believed
     assert answer.abstained and answer.citations == [] and answer.mode == "llm"
+
+
+@pytest.mark.parametrize(
+    ("reply", "searched_in_french"),
+    [
+        ("Avec quelles directions de l'État l'ONPE travaille-t-il ?", True),
+        ("Avec quelles directions de l'État travaille-t-il ?", False),  # the name was lost
+        ("Which State departments does it partner with?", False),  # not French
+    ],
+)
+def test_an_english_question_is_searched_in_french_when_the_translation_keeps_it(
+    answerer: ExtractiveAnswerer, reply: str, searched_in_french: bool
+) -> None:
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from assistant.answering.generative import GenerativeAnswerer
+
+    question = "Which State departments does ONPE partner with?"
+    llm = GenerativeAnswerer(answerer.engine, FakeListChatModel(responses=[reply]), answerer)
+    assert (llm.translate(question, "en") == reply) is searched_in_french
+    assert llm.translate("Avec quelles directions l'ONPE travaille-t-il ?", "fr") is None  # French already
+
+
+def _grounder_over(answerer: ExtractiveAnswerer, *texts: str) -> Grounder:
+    chunks, start = [], 0
+    for n, text in enumerate(texts):
+        chunks.append(Chunk(f"c{n}", "fiche.txt", "Fiche", "", start, start + len(text), text))
+        start += len(text) + 2
+    return Grounder(chunks, answerer.engine.embeddings, lambda terms: terms)
+
+
+ASSISES = (
+    "Elles constituent l’occasion de présenter des travaux attendus comme, lors des Assises de Rennes en 2015, "
+    "la feuille de route pour la protection de l’enfance de Laurence Rossignol, ministre de la Famille. "
+    "Le comité de pilotage rassemble l’Association française des magistrats de la jeunesse et de la famille "
+    "(AFMJF) et l’Anas."
+)
+
+
+def test_key_items_must_be_stated_together_in_one_sentence(answerer: ExtractiveAnswerer) -> None:
+    """Who did what: the AFMJF and Laurence Rossignol's roadmap are in one passage, never in one sentence."""
+    grounder = _grounder_over(answerer, ASSISES)
+    wrong = grounder.check(
+        "The Association française des magistrats de la jeunesse et de la famille (AFMJF) presented the "
+        "feuille de route pour la protection de l'enfance of Laurence Rossignol [1]."
+    )
+    assert wrong.used == [] and wrong.claims[0]["status"] == "unsupported", wrong
+    right = grounder.check("À Rennes en 2015, la feuille de route de Laurence Rossignol a été présentée [1].")
+    assert right.used == [0] and right.claims == [
+        {"text": right.text.replace(" [1]", ""), "status": "supported", "citations": [1]}
+    ], right
+
+
+def test_a_yes_needs_a_sentence_that_states_it_and_keeps_its_conditions(answerer: ExtractiveAnswerer) -> None:
+    grounder = _grounder_over(
+        answerer,
+        "Le nom d’un enfant mineur peut être changé uniquement si ses deux parents donnent leur accord. "
+        "La demande est faite en mairie.",
+        "Le Registre du commerce et des sociétés (RCS) recense les entreprises. Ses informations sont publiques.",
+    )
+    conditional = grounder.check("Oui, il est possible de changer le nom d’un enfant mineur [1].")
+    assert [c["status"] for c in conditional.claims] == ["partial"], conditional
+    with_condition = grounder.check("Oui, si ses deux parents donnent leur accord, uniquement si [1].")
+    assert [c["status"] for c in with_condition.claims] == ["supported"], with_condition
+    unstated = grounder.check("Oui, un site peut réutiliser les informations du Registre du commerce [2].")
+    assert unstated.used == [] and unstated.claims[0]["status"] == "unsupported", unstated
+
+
+def test_a_restatement_of_the_question_is_dropped(answerer: ExtractiveAnswerer) -> None:
+    grounder = _grounder_over(answerer, "Les Assises sont organisées par le Journal de l’Action Sociale.")
+    checked = grounder.check("Les Assises sont organisées [1]. Le Journal de l’Action Sociale les organise [1].",
+                             "Qui organise les Assises ?")  # fmt: skip
+    assert checked.dropped == ["Les Assises sont organisées."]
+    assert checked.text == "Le Journal de l’Action Sociale les organise [1]."
