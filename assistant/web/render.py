@@ -32,18 +32,52 @@ def escape_markdown(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
 
 
+# The discreet mark after each checked claim of a generated answer (extractive quotes are the documents' own).
+CLAIM_MARKS = {"supported": " ✓", "partial": " ⚠ *(la source pose une condition)*"}
+_MARK = "\x00{}\x00"
+_MARKER_RUN = re.compile(r"(?:\s*\[\d+\])+")
+
+
+def _marked(answer: Answer) -> str:
+    """The answer's text with a placeholder after each claim's markers, for :data:`CLAIM_MARKS`."""
+    text = answer.answer
+    if answer.mode != "llm":
+        return text
+    position = 0
+    for claim in answer.claims:
+        found = text.find(claim["text"].rstrip(".!?…;:, "), position)
+        if claim["status"] not in CLAIM_MARKS or found < 0:
+            continue
+        end = found + len(claim["text"].rstrip(".!?…;:, "))
+        run = _MARKER_RUN.match(text, end)
+        end = run.end() if run else end
+        text = text[:end] + _MARK.format(claim["status"]) + text[end:]
+        position = end
+    return text
+
+
 def answer_markdown(answer: Answer, answer_id: int) -> str:
-    """The answer as chat Markdown: escaped text, ``[n]`` as links to the viewer, notice in italics."""
+    r"""The answer as chat Markdown: escaped text, ``[n]`` as links to the viewer, notice in italics, and after
+    each claim of a generated answer its mark (✓ supported, ⚠ partial: the source attaches a condition).
+
+    >>> answer = Answer("q", "Oui, c’est possible [1].", False, "llm", "fr", confidence=0.9,
+    ...                 claims=[{"text": "Oui, c’est possible.", "status": "partial", "citations": [1]}])
+    >>> answer_markdown(answer, 1).splitlines()[0]
+    'Oui, c’est possible \\[1\\] ⚠ *(la source pose une condition)*.'
+    """
     numbers = {c.n for c in answer.citations}
     parts, position = [], 0
-    for match in MARKER.finditer(answer.answer):
-        parts.append(escape_markdown(answer.answer[position : match.start()]))
+    text = _marked(answer)
+    for match in MARKER.finditer(text):
+        parts.append(escape_markdown(text[position : match.start()]))
         n = int(match.group(1))
         marker = f"\\[{n}\\]"
         parts.append(f"[{marker}](#cite-{answer_id}-{n})" if n in numbers else marker)
         position = match.end()
-    parts.append(escape_markdown(answer.answer[position:]))
+    parts.append(escape_markdown(text[position:]))
     body = "".join(parts)
+    for status, mark in CLAIM_MARKS.items():
+        body = body.replace(_MARK.format(status), mark)
     if answer.notice:
         body = f"*{escape_markdown(answer.notice)}*\n\n{body}"
     if not answer.abstained:
