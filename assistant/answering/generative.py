@@ -45,7 +45,7 @@ from assistant.answering.prompting import (
     translate_messages,
 )
 from assistant.answering.search import SearchEngine, retrieve
-from assistant.answering.types import Answer, Citation, Hit, Quote, Retrieved, final_answer
+from assistant.answering.types import Answer, Citation, Hit, Preview, Quote, Retrieved, final_answer
 from assistant.errors import short_message
 from assistant.indexing.lexical import tokenize
 from assistant.ingest.language import detect_language
@@ -90,8 +90,11 @@ class GenerativeAnswerer:
         """The checked answer (the streamed text discarded)."""
         return final_answer(self.stream(question, history))
 
-    def stream(self, question: str | Question, history: Sequence[str] | None = None) -> Iterator[str | Answer]:
-        """Yield the model's text as it comes, then the checked answer.
+    def stream(
+        self, question: str | Question, history: Sequence[str] | None = None
+    ) -> Iterator[str | Preview | Answer]:
+        """Yield the extractive answer (a :class:`Preview`: quotes first), the model's text as it comes, then the
+        checked answer.
 
         Raises:
             QuestionError: empty or over-long question.
@@ -107,6 +110,7 @@ class GenerativeAnswerer:
             if not found.answerable:
                 yield found.abstention(self.mode)
                 return
+            yield Preview(self.extractive.answer(found))
             passages = self.passages(found)
             parts: list[str] = []
             # A follow-up reaches the model in its standalone form, pronouns resolved.

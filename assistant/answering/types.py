@@ -184,10 +184,18 @@ class Retrieved:
         return ", ".join(QUOTES[self.language].format(word) for word in words)
 
 
-def final_answer(events: Iterable[str | Answer]) -> Answer:
+@dataclass(frozen=True)
+class Preview:
+    """The extractive answer, shown while the language model writes its own (quotes first)."""
+
+    answer: Answer
+
+
+def final_answer(events: Iterable[str | Preview | Answer]) -> Answer:
     """The :class:`Answer` that ends a stream of text pieces.
 
-    >>> final_answer(["D’après", " les documents", Answer("q", "a", True, "llm", "fr")]).answer
+    >>> final_answer([Preview(Answer("q", "quotes", False, "extractive", "fr")), "D’après", " les documents",
+    ...               Answer("q", "a", True, "llm", "fr")]).answer
     'a'
 
     Raises:

@@ -12,7 +12,7 @@ from typing import Any
 
 from assistant.answering.generative import GenerativeAnswerer
 from assistant.answering.search import SearchEngine
-from assistant.answering.types import Answer
+from assistant.answering.types import Answer, Preview
 from assistant.bench.phases import peak_rss_mb
 from assistant.config import Settings
 from assistant.errors import LLMUnavailable
@@ -26,10 +26,12 @@ def measure(answerer: GenerativeAnswerer, chat: LlamaCppChat, question: str) -> 
     ctx = chat.llama._ctx.ctx
     llama_cpp.llama_perf_context_reset(ctx)
     start = time.perf_counter()
-    first = None
+    first = quotes = None
     final: Answer | None = None
     for event in answerer.stream(question):
-        if isinstance(event, str) and first is None:
+        if isinstance(event, Preview):
+            quotes = time.perf_counter() - start
+        elif isinstance(event, str) and first is None:
             first = time.perf_counter() - start
         elif isinstance(event, Answer):
             final = event
@@ -40,6 +42,7 @@ def measure(answerer: GenerativeAnswerer, chat: LlamaCppChat, question: str) -> 
         "abstained": float(final is not None and final.abstained),
         "prompt_tokens": perf.n_p_eval,
         "output_tokens": perf.n_eval,
+        "quotes_s": quotes or total,
         "ttft_s": first or total,
         "prefill_tps": perf.n_p_eval / (perf.t_p_eval_ms / 1000) if perf.t_p_eval_ms else 0.0,
         "decode_tps": perf.n_eval / (perf.t_eval_ms / 1000) if perf.t_eval_ms else 0.0,

@@ -18,7 +18,7 @@ import gradio as gr
 from gradio.events import api
 
 from assistant.answering.conversation import Question
-from assistant.answering.types import Answer
+from assistant.answering.types import Answer, Preview
 from assistant.config import Settings, parse_credentials
 from assistant.errors import IndexMissing, QuestionError, short_message
 from assistant.indexing.snapshot import load_meta
@@ -33,6 +33,7 @@ EXAMPLES = [
     "Depuis quand les Assises nationales de la protection de l'enfance existent-elles ?",
     "Qu'est-ce que le réseau EuroCAN ?",
 ]
+WRITING = "Le modèle rédige une réponse à partir de ces passages…"
 # The viewer keeps the citations of this many recent answers (older ones stay in the chat as text).
 VIEWER_ANSWERS = 20
 Messages = list[dict[str, Any]]
@@ -79,6 +80,11 @@ class Handlers:
         partial = ""
         yield messages, "", gr.skip(), gr.skip(), state, ""
         for event in self.service.stream(asked, mode):
+            if isinstance(event, Preview):  # the quotes at once, while the model writes
+                writing = f"{answer_markdown(event.answer, index)}\n\n*{WRITING}*"
+                messages[index] = {"role": "assistant", "content": writing}
+                yield messages, "", sources_html(event.answer, index), gr.skip(), state, ""
+                continue
             if isinstance(event, str):
                 partial += event
                 messages[index] = {"role": "assistant", "content": escape_markdown(partial) + " ▌"}

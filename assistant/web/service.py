@@ -24,7 +24,7 @@ from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.generative import GenerativeAnswerer
 from assistant.answering.modes import MODES, make_answerer
 from assistant.answering.search import SearchEngine
-from assistant.answering.types import Answer, final_answer
+from assistant.answering.types import Answer, Preview, final_answer
 from assistant.config import Settings
 from assistant.errors import IndexBusy
 from assistant.indexing.sync import IndexReport, sync
@@ -54,8 +54,9 @@ class ChatService:
 
     # -- answers ---------------------------------------------------------------------------
 
-    def stream(self, question: Question, mode: str) -> Iterator[str | Answer]:
-        """Text as it is written (LLM), then the final answer; extractive answers come at once."""
+    def stream(self, question: Question, mode: str) -> Iterator[str | Preview | Answer]:
+        """The quotes (LLM: a :class:`Preview` first), text as it is written, then the final answer; extractive
+        answers come at once."""
         self.engine.refresh()
         if mode != "extractive" and self.generative is not None:
             yield from self.generative.stream(question)

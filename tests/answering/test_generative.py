@@ -17,7 +17,7 @@ from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.generative import GenerativeAnswerer
 from assistant.answering.modes import make_answerer
 from assistant.answering.search import SearchEngine
-from assistant.answering.types import Answer, markers
+from assistant.answering.types import Answer, Preview, markers
 from assistant.config import Settings
 from assistant.indexing.sync import sync
 from assistant.models.chat import load_chat_model
@@ -65,7 +65,10 @@ def test_an_english_question_over_french_documents_is_searched_in_french(llm: Ge
 
 def test_streaming_yields_text_then_the_checked_answer(llm: GenerativeAnswerer) -> None:
     events = list(llm.stream("Depuis quand les Assises existent-elles ?"))
-    assert all(isinstance(e, str) for e in events[:-1]) and len(events) > 2
+    # Quotes first (the extractive answer, shown at once), then the model's text, then the checked answer.
+    preview = events[0]
+    assert isinstance(preview, Preview) and "2006" in preview.answer.answer and preview.answer.citations
+    assert all(isinstance(e, str) for e in events[1:-1]) and len(events) > 3
     final = events[-1]
     assert isinstance(final, Answer) and "2006" in final.answer
     _check(final)
