@@ -113,13 +113,17 @@ def browser_page(viewport: tuple[int, int] = (1400, 1000)) -> Iterator[Any]:
             browser.close()
 
 
+# True once the sources panel changed and the send button is back: the answer is final (not the quotes shown
+# while the model writes).
+ANSWERED = """(before) => {
+  const s = document.querySelector('.sources'), send = document.querySelector('#send');
+  return s && s.innerHTML !== before && send && send.offsetParent !== null;
+}"""
+
+
 def ask(page: Any, question: str, timeout_s: float = 180) -> None:
-    """Type a question, send it, and wait until its answer is final (the sources panel is filled)."""
+    """Type a question, send it, and wait until its answer is final."""
     before = page.locator(".sources").first.inner_html()
     page.fill("#question textarea", question)
     page.click("#send")
-    page.wait_for_function(
-        "(before) => { const s = document.querySelector('.sources'); return s && s.innerHTML !== before; }",
-        arg=before,
-        timeout=timeout_s * 1000,
-    )
+    page.wait_for_function(ANSWERED, arg=before, timeout=timeout_s * 1000)

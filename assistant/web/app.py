@@ -34,6 +34,10 @@ EXAMPLES = [
     "Qu'est-ce que le réseau EuroCAN ?",
 ]
 WRITING = "Le modèle rédige une réponse à partir de ces passages…"
+# While an answer is written the send button is hidden (output ``send``), then shown again.
+BUSY = (gr.update(visible=False),)
+IDLE = (gr.update(visible=True),)
+WAIT = "⏳ Une réponse est en cours : votre question reste dans la zone de saisie, envoyez-la quand elle est terminée."
 # The viewer keeps the citations of this many recent answers (older ones stay in the chat as text).
 VIEWER_ANSWERS = 20
 Messages = list[dict[str, Any]]
@@ -45,6 +49,7 @@ class ChatState:
     def __init__(self) -> None:
         self.answers: dict[int, Answer] = {}
         self.questions: dict[int, list[str]] = {}  # history each answer was given with
+        self.busy = False  # an answer is being written for this browser session
 
     def recent(self) -> list[tuple[int, Answer]]:
         return sorted(self.answers.items())[-VIEWER_ANSWERS:]
@@ -65,11 +70,21 @@ class Handlers:
     ) -> Iterator[tuple[Any, ...]]:
         """Stream the answer into the chat, then fill the sources panel and the viewer."""
         state = state or ChatState()
+        if state.busy:  # one answer at a time per conversation: the question stays in the box, said so
+            yield (gr.skip(),) * 5 + (WAIT, gr.skip())
+            return
+        state.busy = True
+        try:
+            yield from self._answer(question, messages, mode, state)
+        finally:  # also when the answer is stopped (its generator closed)
+            state.busy = False
+
+    def _answer(self, question: str, messages: Messages, mode: str, state: ChatState) -> Iterator[tuple[Any, ...]]:
         history = _questions(messages)
         try:
             asked = Question.parse(question, history, self.service.settings.max_question_chars)
         except QuestionError as err:
-            yield messages, question, gr.skip(), gr.skip(), state, f"⚠️ {err}"
+            yield messages, question, gr.skip(), gr.skip(), state, f"⚠️ {err}", *IDLE
             return
         messages = [
             *messages,
@@ -78,29 +93,31 @@ class Handlers:
         index = len(messages)
         messages = [*messages, {"role": "assistant", "content": "…"}]
         partial = ""
-        yield messages, "", gr.skip(), gr.skip(), state, ""
+        # The box (and the notice) are cleared once, when the question is taken: a question typed meanwhile
+        # stays in it, and the notice saying so stays too.
+        yield messages, "", gr.skip(), gr.skip(), state, "", *BUSY
         for event in self.service.stream(asked, mode):
             if isinstance(event, Preview):  # the quotes at once, while the model writes
                 writing = f"{answer_markdown(event.answer, index)}\n\n*{WRITING}*"
                 messages[index] = {"role": "assistant", "content": writing}
-                yield messages, "", sources_html(event.answer, index), gr.skip(), state, ""
+                yield messages, gr.skip(), sources_html(event.answer, index), gr.skip(), state, gr.skip(), *BUSY
                 continue
             if isinstance(event, str):
                 partial += event
                 messages[index] = {"role": "assistant", "content": escape_markdown(partial) + " ▌"}
-                yield messages, "", gr.skip(), gr.skip(), state, ""
+                yield messages, gr.skip(), gr.skip(), gr.skip(), state, gr.skip(), *BUSY
                 continue
             state.answers[index], state.questions[index] = event, history
             messages[index] = {"role": "assistant", "content": answer_markdown(event, index)}
             viewer = viewer_html(state.recent(), self.service.engine.snapshot.documents)
-            yield messages, "", sources_html(event, index), viewer, state, ""
+            yield messages, gr.skip(), sources_html(event, index), viewer, state, gr.skip(), *IDLE
 
     def safe_respond(self, *args: Any) -> Iterator[tuple[Any, ...]]:
         # A failure shows as one sentence in the page, never as a trace.
         try:
             yield from self.respond(*args)
         except Exception as err:
-            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), f"⚠️ Erreur : {short_message(err, 200)}"
+            yield (gr.skip(),) * 5 + (f"⚠️ Erreur : {short_message(err, 200)}", *IDLE)
 
     def like(self, state: ChatState | None, data: gr.LikeData) -> str:
         index = data.index if isinstance(data.index, int) else data.index[0]
@@ -160,10 +177,12 @@ def build_app(service: ChatService) -> gr.Blocks:
                 reindex_button = gr.Button("Réindexer", elem_id="reindex")
                 reindex_line = gr.Markdown(elem_id="reindex-status")
         state = gr.State(None)
-        outputs = [chatbot, box, sources, viewer, state, notice]
+        outputs = [chatbot, box, sources, viewer, state, notice, send]
         inputs = [box, chatbot, mode, state]
-        box.submit(handlers.safe_respond, inputs, outputs, api_visibility="private")
-        send.click(handlers.safe_respond, inputs, outputs, api_visibility="private")
+        # A question sent while one is answered is not taken (Handlers.respond says so) and stays in the box,
+        # which answers never clear once they have started.
+        gr.on([box.submit, send.click], handlers.safe_respond, inputs, outputs, trigger_mode="multiple",
+              api_visibility="private")  # fmt: skip
         clear.click(lambda: ([], None, sources_html(None, 0), viewer_html([], {}), ""),
                     None, [chatbot, state, sources, viewer, notice], api_visibility="private")  # fmt: skip
         mode.change(service.mode_status, mode, mode_line, api_visibility="private")

@@ -238,3 +238,21 @@ def test_no_route_serves_a_file_outside_the_corpus(site: dict[str, Any]) -> None
             if any(marker in body for marker in ("TOP-SECRET-42", "root:x:0:0", committed)):
                 leaks.append(f"{prefix}{target} -> {response.status}")
     assert leaks == []
+
+
+def test_browser_no_question_is_lost(site: dict[str, Any]) -> None:
+    """A question sent while one is answered stays in the box, said so, and is answered when sent again."""
+    waiting = "Depuis quand les Assises existent-elles ?"
+    with browser_page() as page:
+        page.goto(site["url"])
+        page.wait_for_selector("#question textarea")
+        page.fill("#question textarea", "Qu'est-ce que le réseau EuroCAN ?")
+        page.click("#send")
+        page.wait_for_selector("#send", state="hidden")
+        page.fill("#question textarea", waiting)
+        page.press("#question textarea", "Enter")  # sent while the first is answered
+        page.wait_for_selector("#send", state="visible", timeout=180_000)
+        assert page.input_value("#question textarea") == waiting  # not lost
+        assert "reste dans la zone de saisie" in page.locator("#notice").inner_text()
+        ask(page, waiting)
+        assert page.locator("#chat .user").count() == 2 and "2006" in page.locator("#chat .bot").last.inner_text()
