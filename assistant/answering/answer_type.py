@@ -53,8 +53,20 @@ _HOLDS = {
         re.I,
     ),
 }
-# A name: a capitalised word that does not open the sentence (nor follow a full stop inside it).
-_NAME = re.compile(r"(?<![.!?:]\s)(?<=\W)[A-ZÀ-Ý][\w’'-]+")
+# A name inside a sentence: a capitalised word that does not open it (nor follow a full stop inside it).
+_INSIDE = r"(?<![.!?:]\s)(?<=\W)[A-ZÀ-Ý][\w’'-]+"
+_NAME_INSIDE = re.compile(_INSIDE)
+# Names anywhere: those, and acronyms even where they open a sentence.
+_NAME = re.compile(rf"{_INSIDE}|\b[A-ZÀ-Ý]{{2,}}[\w-]*")
+
+
+def capitalised(text: str) -> list[str]:
+    """The names ``text`` writes: capitalised words that do not open a sentence, and acronyms.
+
+    >>> capitalised("L’ONPE et l’Observatoire national de l’Action Sociale. Il siège à Paris.")
+    ['ONPE', 'Observatoire', 'Action', 'Sociale', 'Paris']
+    """
+    return _NAME.findall(text)
 
 
 # "Qu'est-ce qui…", "ce qui…": a relative "qui", not a question about someone.
@@ -76,5 +88,5 @@ def holds(kind: str | None, sentence: str) -> bool:
     if kind is None:
         return True
     if kind == NAME:
-        return _NAME.search(sentence) is not None
+        return _NAME_INSIDE.search(sentence) is not None
     return _HOLDS[kind].search(sentence) is not None

@@ -22,6 +22,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from assistant.answering.answer_type import capitalised
 from assistant.config import DEFAULT_MAX_QUESTION_CHARS as MAX_QUESTION_CHARS
 from assistant.errors import QuestionError
 from assistant.indexing.lexical import tokenize
@@ -97,17 +98,13 @@ def is_follow_up(question: str) -> bool:
     return bool(_FOLLOW_UP.search(question)) or len(question.split()) <= FOLLOW_UP_MAX_WORDS
 
 
-# A name: a capitalised word that does not open its sentence, or an acronym (ONPE, EuroCAN, Rennes).
-_NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-ZÀ-Ý][\w’'-]*|\b[A-ZÀ-Ý]{2,}\w*\b")
-
-
 def names(question: str) -> str:
     """The names ``question`` writes, in order, once each ("" when it has none).
 
     >>> names("Qui organise les Assises ?"), names("What kind of organisation is EUSARF?")
     ('Assises', 'EUSARF')
     """
-    return " ".join(dict.fromkeys(m.group(0) for m in _NAME.finditer(question.strip())))
+    return " ".join(dict.fromkeys(capitalised(question.strip())))
 
 
 def subject(history: Sequence[str]) -> str:

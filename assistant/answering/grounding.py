@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from assistant.answering.answer_type import capitalised
 from assistant.answering.answerability import KEY_INFORMATION, information, question_terms
 from assistant.answering.prompting import NOT_FOUND_MARK
 from assistant.answering.types import MARKER
@@ -266,7 +267,7 @@ def key_items(claim: str) -> tuple[set[str], list[str]]:
     bare = _PASSAGE_REF.sub("", MARKER.sub("", claim))
     names = {
         word
-        for word in re.findall(r"(?<=\W)[A-ZÀ-Ý][\w-]+", " " + bare)
+        for word in capitalised(bare)
         if _ACRONYM.fullmatch(word)
         or min(information(word.lower(), "fr"), information(word.lower(), "en")) > COMMON_CAPITAL
     }
