@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from assistant.answering.answer_type import asked_for, holds
 from assistant.answering.types import Hit
 from assistant.indexing.lexical import content_words, stems
 from assistant.ingest.language import is_supported
@@ -56,9 +55,6 @@ FEATURES = (
     "sentence_best",  # the best cosine between the question and one sentence of the three best passages
     "sentence_gain",  # that cosine minus the best passage's: one sentence that answers stands out
     "sentence_cover",  # the best rarity-weighted share of the question's words within one sentence
-    "type_cover",  # the same among sentences holding what the question asks for (a date, a number: answer_type)
-    "type_gap",  # sentence_cover - type_cover: the sentence that covers the question lacks what it asks for
-    "type_sentence_gap",  # sentence_best minus the best cosine of a sentence holding it (TYPE_ABSENT: none does)
 )
 # A word's weight is its information in the language: 7 - its Zipf frequency (wordfreq), kept within
 # [0.5, 7]. "de" weighs 0.5, "budget" 2.2, "ISPCAN" (unknown) 7.
@@ -80,8 +76,6 @@ SHARED_WORD = MAX_INFORMATION - 3.0
 # off its topic. Set on the ONPE set's 18 questions with a word the corpus never uses: not a measured result.
 OFF_TOPIC = 0.005
 TOP = 3
-# type_sentence_gap when no sentence of the best passages holds what the question asks for.
-TYPE_ABSENT = 0.2
 MODEL_FILE = "answerability.json"
 # The words shown beside a confidence: high from 0.85, medium from 0.6, low below.
 HIGH_CONFIDENCE = 0.85
@@ -170,26 +164,13 @@ def signals(
     vectors = engine.sentence_vectors(texts)
     similarity = vectors @ engine.query_vector(query)
     best = int(np.argmax(similarity))
-    covers = [coverage(terms, set(stems(content_words(text)))) for text in texts]
     features |= {
         "sentence_best": float(similarity[best]),
         "sentence_gain": float(similarity[best]) - dense[best_dense],
-        "sentence_cover": max(covers),
-    } | _type_signals(asked_for(query), texts, covers, similarity)
+        "sentence_cover": max(coverage(terms, set(stems(content_words(text)))) for text in texts),
+    }
     unknown = [t for t in terms if t.stem not in known and _checkable(t, hits[best_dense].chunk.language, bool(cross))]
     return features, [t.word for t in unknown if _off_topic(engine, query, t.word, vectors[best])], top
-
-
-def _type_signals(kind: str | None, texts: list[str], covers: list[float], similarity: np.ndarray) -> dict[str, float]:
-    """How well the sentences holding what the question asks for (``kind``) match it, against all sentences."""
-    typed = [i for i, text in enumerate(texts) if holds(kind, text)]
-    cover = max((covers[i] for i in typed), default=0.0)
-    closest = max((float(similarity[i]) for i in typed), default=float(np.max(similarity)) - TYPE_ABSENT)
-    return {
-        "type_cover": cover,
-        "type_gap": max(covers) - cover,
-        "type_sentence_gap": float(np.max(similarity)) - closest,
-    }
 
 
 def _checkable(term: Term, passage_language: str, cross: bool) -> bool:
