@@ -119,17 +119,6 @@ def answer_messages(question: str, language: str, chunks: list[Chunk]) -> list[B
     return [SystemMessage(content=SYSTEM), HumanMessage(content=user)]
 
 
-_TRANSLATE = (
-    "Translate this English question into natural French. Keep names and acronyms exactly as they are. "
-    "Reply with the French question only.\n\n{question}"
-)
-
-
-def translate_messages(question: str) -> list[BaseMessage]:
-    """Ask for ``question`` in French (to search French documents with)."""
-    return [HumanMessage(content=_TRANSLATE.format(question=_neutralise(question)))]
-
-
 def rewrite_messages(question: str, history: Sequence[str]) -> list[BaseMessage]:
     """Ask for a standalone version of ``question`` given the earlier questions."""
     turns = "\n".join(f"Q{n}: {_neutralise(h)}" for n, h in enumerate(history[-3:], 1))

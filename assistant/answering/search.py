@@ -225,20 +225,16 @@ def _as_document(hit: Hit) -> LCDocument:
     return LCDocument(page_content=hit.chunk.text, metadata=metadata, id=hit.chunk.id)
 
 
-def retrieve(
-    engine: SearchEngine, question: Question, query: str | None = None, language: str | None = None
-) -> Retrieved:
-    """Search for ``question`` (or the standalone ``query`` given, in ``language`` when it is not the
-    question's: a translation) and judge whether it is answerable.
+def retrieve(engine: SearchEngine, question: Question, query: str | None = None) -> Retrieved:
+    """Search for ``question`` (or the standalone ``query`` given) and judge whether it is answerable.
 
     Both answer modes call this; a follow-up without ``query`` borrows the previous question's subject.
     """
     query = query or retrieval_query(question.text, question.history)
-    language = language or question.language
     hits = engine.search(query)
     terms = set(tokenize(query))
-    score = relevance(hits, terms, engine.snapshot.lexical.known(terms), language)
-    judged = assess(engine, query, language, hits)
+    score = relevance(hits, terms, engine.snapshot.lexical.known(terms), question.language)
+    judged = assess(engine, query, question.language, hits)
     sure = answerable(judged.confidence, min_confidence(engine.settings))
     return Retrieved(question.text, question.language, query, hits, terms, score, sure, judged.confidence,
                      judged.missing, judged.present)  # fmt: skip

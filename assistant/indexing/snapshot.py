@@ -18,7 +18,6 @@ import json
 import os
 import shutil
 import time
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,9 +59,6 @@ class Snapshot:
 
     def __post_init__(self) -> None:
         self.position = {chunk.id: i for i, chunk in enumerate(self.chunks)}
-        languages = Counter(chunk.language for chunk in self.chunks)
-        # The language most passages are written in ("fr" for an empty index).
-        self.language = languages.most_common(1)[0][0] if languages else "fr"
 
     def chunk_at(self, source: str, start: int, end: int) -> Chunk | None:
         """The first chunk of ``source`` that contains the span ``[start, end)``."""

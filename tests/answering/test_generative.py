@@ -55,14 +55,6 @@ def test_networks_answered_and_cited(llm: GenerativeAnswerer, question: str, lan
         assert network in answer.answer and network in cited, (network, answer.answer)
 
 
-def test_an_english_question_over_french_documents_is_searched_in_french(llm: GenerativeAnswerer) -> None:
-    """The passage listing the State departments is not found for the English wording, it is for the French."""
-    answer = llm.ask("Which State departments does ONPE partner with?")
-    assert answer.language == "en" and answer.query and answer.query != answer.question, answer
-    assert not answer.abstained and any(name in answer.answer for name in ("DGCS", "DPJJ", "DREES")), answer.answer
-    _check(answer)
-
-
 def test_streaming_yields_text_then_the_checked_answer(llm: GenerativeAnswerer) -> None:
     events = list(llm.stream("Depuis quand les Assises existent-elles ?"))
     # Quotes first (the extractive answer, shown at once), then the model's text, then the checked answer.
