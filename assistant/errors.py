@@ -58,6 +58,10 @@ class StreamCut(AssistantError):
     """The model's stream ended without saying it was finished: the connection was closed mid-answer."""
 
 
+class Cancelled(AssistantError):
+    """The user stopped the answer while it was being written."""
+
+
 class IndexMissing(AssistantError):
     """No index has been committed yet."""
 

@@ -209,6 +209,10 @@ class HybridRetriever(BaseRetriever):
     """LangChain retriever over :class:`SearchEngine` (dense + BM25, normalised-score fusion).
 
     Scores are in each document's metadata: ``dense`` (cosine), ``lexical`` (BM25), ``score`` (fused).
+    As LangChain retrievers do, ``k`` is set on the retriever or per call: ``retriever.invoke(query, k=1)``.
+
+    Raises:
+        ValueError: ``k`` is not a positive integer.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -216,8 +220,13 @@ class HybridRetriever(BaseRetriever):
     engine: SearchEngine
     k: int = 5
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
-        return [_as_document(hit) for hit in self.engine.search(query, self.k)]
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None
+    ) -> list[LCDocument]:
+        k = self.k if k is None else k
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ValueError(f"k must be a positive integer, not {k!r}")
+        return [_as_document(hit) for hit in self.engine.search(query, k)]
 
 
 def _as_document(hit: Hit) -> LCDocument:
