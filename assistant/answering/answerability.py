@@ -70,8 +70,10 @@ NAME_INFORMATION = 5.0
 # A question needs one word at least this informative (Zipf ≤ 5.5: "event" passes; "since", "city",
 # "year" do not) to be looked for at all: "Since when?" alone has nothing a passage could answer.
 CONTENT_INFORMATION = 1.5
-# An English question's word is looked for in French text when it is a French word too (Zipf ≥ 3: "budget").
+# An English question's word is looked for in French text when it is a French word too (Zipf ≥ 3: "budget"),
+# about as common there (Zipf at most 1 lower: "sit" is 4.9 in English but 3.3 in French, a borrowing).
 SHARED_WORD = MAX_INFORMATION - 3.0
+SHARED_GAP = 1.0
 # How much closer the best sentence must come to the question once a word is dropped for that word to be
 # off its topic. Set on the ONPE set's 18 questions with a word the corpus never uses: not a measured result.
 OFF_TOPIC = 0.005
@@ -177,7 +179,10 @@ def _checkable(term: Term, passage_language: str, cross: bool) -> bool:
     """Whether the corpus could be expected to write ``term`` as the question does (same language, or a name)."""
     if term.weight < KEY_INFORMATION:
         return False
-    return not cross or term.weight >= NAME_INFORMATION or information(term.word, passage_language) <= SHARED_WORD
+    if not cross or term.weight >= NAME_INFORMATION:
+        return True
+    # A word of both languages ("budget", "date"), not one the other language borrows now and then ("sit").
+    return information(term.word, passage_language) <= min(SHARED_WORD, term.weight + SHARED_GAP)
 
 
 def _off_topic(engine: SearchEngine, query: str, word: str, sentence: np.ndarray) -> bool:

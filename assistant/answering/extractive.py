@@ -231,7 +231,11 @@ class ExtractiveAnswerer:
         """The extractive answer to what :func:`~assistant.answering.search.retrieve` found."""
         if not found.answerable:
             return found.abstention(self.mode)
-        return found.answered(self._compose(found.question, found.language, self.evidence(found)))
+        return self.quoting(found, self.evidence(found))
+
+    def quoting(self, found: Retrieved, quotes: list[Quote]) -> Answer:
+        """The extractive answer made of ``quotes`` (from :meth:`evidence`)."""
+        return found.answered(self._compose(found.question, found.language, quotes))
 
     def evidence(self, found: Retrieved) -> list[Quote]:
         """The sentences that answer, as (chunk, start, end, score), in document order."""

@@ -39,7 +39,7 @@ from assistant.answering.answerability import KEY_INFORMATION, information, ques
 from assistant.answering.prompting import NOT_FOUND_MARK
 from assistant.answering.types import MARKER
 from assistant.indexing.lexical import tokenize
-from assistant.ingest.chunks import Chunk, Span, opens_with_pronoun, sentence_spans
+from assistant.ingest.chunks import Chunk, Span, label, opens_with_pronoun, sentence_spans
 from assistant.ingest.language import detect_language
 from assistant.models.embeddings import SentenceTransformerEmbeddings
 
@@ -52,6 +52,13 @@ _CONDITION = re.compile(
     r"\b(uniquement|seulement) (si|lorsque|quand|dans|pour|en cas)\b|\bsous (certaines )?(conditions?|réserve)\b"
     r"|\bà (la )?condition\b|\bsauf\b|\bexcept(é|ion)?\b|\bonly (if|when|for|in)\b|\bunless\b|\bprovided that\b"
     r"|\bsubject to\b",
+    re.IGNORECASE,
+)
+# A claim that joins a fact to another by cause ("X because Y") states that link: both must come from one place.
+# ("since" and « depuis » are left out: mostly about time.)
+_CAUSE = re.compile(
+    r"\b(because|due to|thanks to|as a result of|parce qu(e\b|['’])|grâce (à|au|aux)\b|en raison d(e|u|es)\b"
+    r"|puisqu(e\b|['’]))",
     re.IGNORECASE,
 )
 # A capitalised word whose information is at most this in French or English (Zipf ≥ 4: "State", « Justice »)
@@ -164,10 +171,40 @@ class Grounder:
         best = {i: self._best_sentence(i, vector) for i in cites}
         cosine = max(score for score, _ in best.values())
         low_lex, low_cos = LEXICAL_WITH_EMBEDDING
-        backed = lexical >= LEXICAL_ALONE or cosine >= EMBEDDING_ALONE or (lexical >= low_lex and cosine >= low_cos)
-        if not backed:
+        # Across languages shared words are names and look-alikes ("non", "international"): never enough alone.
+        same_language = detect_language(claim) == self.chunks[cites[0]].language
+        alone = lexical >= LEXICAL_ALONE and same_language
+        if not (alone or cosine >= EMBEDDING_ALONE or (lexical >= low_lex and cosine >= low_cos)):
             return None
-        return self._together(claim, words, {i: span for i, (_, span) in best.items()})
+        together = self._together(claim, words, {i: span for i, (_, span) in best.items()})
+        if together is None or not self._one_cause(claim, together[0]):
+            return None
+        return together
+
+    def _one_cause(self, claim: str, chosen: dict[int, Span]) -> bool:
+        """A claim "X because Y" needs X and Y stated in one place: the sentence closest to X (among every
+        passage given) must be the one supporting the claim, or next to it.
+
+        "The atmosphere of the Assises is friendly because they are organised by the Journal de l'Action
+        Sociale" glues the sentence about the organisers to a question about the atmosphere.
+        """
+        cause = _CAUSE.search(claim)
+        if cause is None or not claim[: cause.start()].strip(" ,"):
+            return True
+        effect = self.embeddings.embed_array([claim[: cause.start()].strip(" ,")])[0]
+        i, j = self._closest(effect)
+        spans = self._sentences[i]
+        return i in chosen and abs(spans.index(chosen[i]) - j) <= 1
+
+    def _closest(self, vector: np.ndarray) -> tuple[int, int]:
+        """The (passage, sentence) pair closest in meaning to ``vector`` among every passage given."""
+        sims = self._vectors @ vector
+        flat = int(np.argmax(sims))
+        for i, spans in enumerate(self._sentences):
+            if flat < len(spans):
+                return i, flat
+            flat -= len(spans)
+        raise ValueError("no sentence to compare with")
 
     def _context(self, i: int, j: int) -> str:
         """Sentence ``j`` of passage ``i``, read with the list introductions above it, and with the sentence
@@ -220,7 +257,9 @@ class Grounder:
         claims = split_claims(text)
         bare = [c.text.lstrip(",;: ") for c in claims]
         vectors = self.embeddings.embed_array(bare) if claims else np.zeros((0, 1))
-        asked = set(tokenize(question))
+        # A claim made only of the question's words, or of a passage's title (a small model may copy the
+        # ``<document title>``), says nothing the reader did not know.
+        asked = set(tokenize(question)) | {t for c in self.chunks for t in tokenize(label(c.title, c.section))}
         kept: list[Claim] = []
         dropped: list[str] = []
         for claim, words, vector in zip(claims, bare, vectors, strict=True):

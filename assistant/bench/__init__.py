@@ -104,14 +104,26 @@ def table(result: dict[str, Any]) -> str:
             (f"ask p95 at {scale['chunks']:,} chunks (ms)", scale["ask_ms"]["p95"], None, None),
         ]
     if result.get("llm", {}).get("answers"):
-        llm = result["llm"]
-        rows += [
-            ("LLM time to first token (s)", llm["ttft_s"], None, None),
-            ("LLM prefill / decode (tokens/s)", f"{llm['prefill_tps']} / {llm['decode_tps']}", None, None),
-            ("LLM answer (s)", llm["total_s"], None, None),
-        ]
+        rows += _llm_rows(result["llm"])
     lines = [f"{'':<34} {'ours':>12} {'baseline':>10} {'ratio':>7}"]
     for name, mine, theirs, ratio in rows:
         lines.append(f"{name:<34} {mine!s:>12} {'' if theirs is None else theirs!s:>10} "
                      f"{'' if ratio is None else ratio!s:>7}")  # fmt: skip
     return "\n".join(lines)
+
+
+def _llm_rows(llm: dict[str, Any]) -> list[tuple[str, Any, Any, Any]]:
+    """The LLM's figures (p50 / p95), ours beside llama.cpp's own time for the same prompts."""
+
+    def both(figure: dict[str, float]) -> str:
+        return f"{figure['p50']} / {figure['p95']}"
+
+    return [
+        ("LLM prompt tokens (beyond system)", both(llm["prompt_tokens"]), both(llm["prompt_tokens_beyond_system"]),
+         None),
+        ("LLM quotes shown (ms)", both(llm["quotes_ms"]), None, None),
+        ("LLM first token (s) / raw prefill", both(llm["ttft_s"]), both(llm["raw_prefill_s"]),
+         both(llm["ttft_over_prefill"])),
+        ("LLM answer (s) / raw prefill+decode", both(llm["total_s"]), None, both(llm["total_over_raw"])),
+        ("LLM prefill / decode (tokens/s)", f"{llm['prefill_tps']} / {llm['decode_tps']}", None, None),
+    ]  # fmt: skip

@@ -10,7 +10,9 @@ until interrupted; ``block=False`` returns at once (the tests drive such a serve
 
 from __future__ import annotations
 
+import queue
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -18,6 +20,7 @@ import gradio as gr
 from gradio.events import api
 
 from assistant.answering.conversation import Question
+from assistant.answering.generative import NOTICES
 from assistant.answering.types import Answer, Preview
 from assistant.config import Settings, parse_credentials
 from assistant.errors import IndexMissing, QuestionError, short_message
@@ -34,10 +37,14 @@ EXAMPLES = [
     "Qu'est-ce que le réseau EuroCAN ?",
 ]
 WRITING = "Le modèle rédige une réponse à partir de ces passages…"
-# While an answer is written the send button is hidden (output ``send``), then shown again.
-BUSY = (gr.update(visible=False),)
-IDLE = (gr.update(visible=True),)
+# While an answer is written the send button gives way to the stop button (outputs ``send``, ``stop``).
+BUSY = (gr.update(visible=False), gr.update(visible=True))
+IDLE = (gr.update(visible=True), gr.update(visible=False))
 WAIT = "⏳ Une réponse est en cours : votre question reste dans la zone de saisie, envoyez-la quand elle est terminée."
+STOPPED = "Réponse arrêtée."
+# How often a waiting answer looks whether it was stopped: the stop shows within this, even during prefill.
+STOP_POLL_S = 0.1
+_DONE = object()
 # The viewer keeps the citations of this many recent answers (older ones stay in the chat as text).
 VIEWER_ANSWERS = 20
 Messages = list[dict[str, Any]]
@@ -50,6 +57,7 @@ class ChatState:
         self.answers: dict[int, Answer] = {}
         self.questions: dict[int, list[str]] = {}  # history each answer was given with
         self.busy = False  # an answer is being written for this browser session
+        self.cancel = threading.Event()  # set by the stop button: the answer being written ends
 
     def recent(self) -> list[tuple[int, Answer]]:
         return sorted(self.answers.items())[-VIEWER_ANSWERS:]
@@ -71,13 +79,47 @@ class Handlers:
         """Stream the answer into the chat, then fill the sources panel and the viewer."""
         state = state or ChatState()
         if state.busy:  # one answer at a time per conversation: the question stays in the box, said so
-            yield (gr.skip(),) * 5 + (WAIT, gr.skip())
+            yield (gr.skip(),) * 5 + (WAIT, gr.skip(), gr.skip())
             return
-        state.busy = True
+        state.busy, state.cancel = True, threading.Event()
         try:
             yield from self._answer(question, messages, mode, state)
-        finally:  # also when the answer is stopped (its generator closed)
+        finally:  # also when the page goes away (its generator closed): the model stops writing for nobody
+            state.cancel.set()
             state.busy = False
+
+    def stop(self, state: ChatState | None) -> str:
+        """The stop button: the answer being written ends at once; its quotes stay."""
+        if state is None or not state.busy:
+            return ""
+        state.cancel.set()
+        return STOPPED
+
+    def _events(self, asked: Question, mode: str, cancel: threading.Event) -> Iterator[str | Preview | Answer]:
+        """The service's stream, read in a worker thread so that a stop is seen within ``STOP_POLL_S`` even while
+        the model reads its prompt (no token comes then)."""
+        events: queue.Queue[Any] = queue.Queue()
+
+        def work() -> None:
+            try:
+                for event in self.service.stream(asked, mode, cancel):
+                    events.put(event)
+            except Exception as err:  # shown by safe_respond, in the page
+                events.put(err)
+            finally:
+                events.put(_DONE)
+
+        threading.Thread(target=work, name="answer", daemon=True).start()
+        while not cancel.is_set():
+            try:
+                event = events.get(timeout=STOP_POLL_S)
+            except queue.Empty:
+                continue
+            if event is _DONE:
+                return
+            if isinstance(event, Exception):
+                raise event
+            yield event
 
     def _answer(self, question: str, messages: Messages, mode: str, state: ChatState) -> Iterator[tuple[Any, ...]]:
         history = _questions(messages)
@@ -96,8 +138,10 @@ class Handlers:
         # The box (and the notice) are cleared once, when the question is taken: a question typed meanwhile
         # stays in it, and the notice saying so stays too.
         yield messages, "", gr.skip(), gr.skip(), state, "", *BUSY
-        for event in self.service.stream(asked, mode):
+        quotes: Answer | None = None
+        for event in self._events(asked, mode, state.cancel):
             if isinstance(event, Preview):  # the quotes at once, while the model writes
+                quotes = event.answer
                 writing = f"{answer_markdown(event.answer, index)}\n\n*{WRITING}*"
                 messages[index] = {"role": "assistant", "content": writing}
                 yield messages, gr.skip(), sources_html(event.answer, index), gr.skip(), state, gr.skip(), *BUSY
@@ -107,10 +151,21 @@ class Handlers:
                 messages[index] = {"role": "assistant", "content": escape_markdown(partial) + " ▌"}
                 yield messages, gr.skip(), gr.skip(), gr.skip(), state, gr.skip(), *BUSY
                 continue
-            state.answers[index], state.questions[index] = event, history
-            messages[index] = {"role": "assistant", "content": answer_markdown(event, index)}
-            viewer = viewer_html(state.recent(), self.service.engine.snapshot.documents)
-            yield messages, gr.skip(), sources_html(event, index), viewer, state, gr.skip(), *IDLE
+            yield self._final(event, messages, index, history, state)
+            return
+        # Stopped: what the model wrote was never checked, so the quotes are the answer.
+        if quotes is None:
+            messages[index] = {"role": "assistant", "content": f"*{STOPPED}*"}
+            yield messages, gr.skip(), gr.skip(), gr.skip(), state, STOPPED, *IDLE
+            return
+        quotes.notice = NOTICES["stopped"][quotes.language]
+        yield self._final(quotes, messages, index, history, state)
+
+    def _final(self, answer: Answer, messages: Messages, index: int, history: list[str], state: ChatState) -> Any:
+        state.answers[index], state.questions[index] = answer, history
+        messages[index] = {"role": "assistant", "content": answer_markdown(answer, index)}
+        viewer = viewer_html(state.recent(), self.service.engine.snapshot.documents)
+        return messages, gr.skip(), sources_html(answer, index), viewer, state, gr.skip(), *IDLE
 
     def safe_respond(self, *args: Any) -> Iterator[tuple[Any, ...]]:
         # A failure shows as one sentence in the page, never as a trace.
@@ -162,6 +217,7 @@ def build_app(service: ChatService) -> gr.Blocks:
                 with gr.Row():
                     box = gr.Textbox(show_label=False, placeholder="Posez votre question…", scale=5, elem_id="question")
                     send = gr.Button("Envoyer", variant="primary", scale=1, elem_id="send")
+                    stop = gr.Button("Arrêter", variant="stop", scale=1, visible=False, elem_id="stop")
                 notice = gr.Markdown(elem_id="notice")
                 gr.Examples(EXAMPLES, inputs=box, label="Exemples de questions")
                 with gr.Row():
@@ -177,12 +233,14 @@ def build_app(service: ChatService) -> gr.Blocks:
                 reindex_button = gr.Button("Réindexer", elem_id="reindex")
                 reindex_line = gr.Markdown(elem_id="reindex-status")
         state = gr.State(None)
-        outputs = [chatbot, box, sources, viewer, state, notice, send]
+        outputs = [chatbot, box, sources, viewer, state, notice, send, stop]
         inputs = [box, chatbot, mode, state]
         # A question sent while one is answered is not taken (Handlers.respond says so) and stays in the box,
         # which answers never clear once they have started.
         gr.on([box.submit, send.click], handlers.safe_respond, inputs, outputs, trigger_mode="multiple",
               api_visibility="private")  # fmt: skip
+        # Outside the queue: a stop is handled at once, however busy the queue is.
+        stop.click(handlers.stop, state, notice, queue=False, api_visibility="private")
         clear.click(lambda: ([], None, sources_html(None, 0), viewer_html([], {}), ""),
                     None, [chatbot, state, sources, viewer, notice], api_visibility="private")  # fmt: skip
         mode.change(service.mode_status, mode, mode_line, api_visibility="private")

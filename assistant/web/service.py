@@ -54,12 +54,14 @@ class ChatService:
 
     # -- answers ---------------------------------------------------------------------------
 
-    def stream(self, question: Question, mode: str) -> Iterator[str | Preview | Answer]:
+    def stream(
+        self, question: Question, mode: str, cancel: threading.Event | None = None
+    ) -> Iterator[str | Preview | Answer]:
         """The quotes (LLM: a :class:`Preview` first), text as it is written, then the final answer; extractive
-        answers come at once."""
+        answers come at once. Setting ``cancel`` stops the model at its next token (the quotes then answer)."""
         self.engine.refresh()
         if mode != "extractive" and self.generative is not None:
-            yield from self.generative.stream(question)
+            yield from self.generative.stream(question, cancel=cancel)
             return
         answer = self.extractive.ask(question)
         if mode == "llm" and self.llm_notice:

@@ -72,6 +72,12 @@ def test_missing_key_words_are_named(answerer: ExtractiveAnswerer) -> None:
     assert "budget" in answer.missing and "ispcan" not in answer.missing
 
 
+def test_across_languages_only_words_of_both_languages_can_be_missing(answerer: ExtractiveAnswerer) -> None:
+    """ "sit" shows up in French text now and then, but a French page would never write it for « siéger »."""
+    assert "sit" not in answerer.ask("Which ministries sit on the steering committee?").missing
+    assert "budget" in answerer.ask("What is the budget of ISPCAN?").missing
+
+
 def test_the_threshold_is_a_setting(onpe_settings: Settings, embeddings: SentenceTransformerEmbeddings) -> None:
     engine = SearchEngine.open(onpe_settings.with_(min_confidence=0.0), embeddings)
     answered = ExtractiveAnswerer(engine).ask(UNANSWERABLE[0])

@@ -182,3 +182,49 @@ def test_a_restatement_of_the_question_is_dropped(answerer: ExtractiveAnswerer) 
                              "Qui organise les Assises ?")  # fmt: skip
     assert checked.dropped == ["Les Assises sont organisées."]
     assert checked.text == "Le Journal de l’Action Sociale les organise [1]."
+
+
+EUSARF = (
+    "EUSARF est un regroupement d’universitaires et de scientifiques visant à faire avancer la connaissance dans le "
+    "domaine de la protection de l’enfance en développant la recherche empirique et théorique et l’échange "
+    "d’informations entre membres européens et non-européens. Il organise régulièrement des rencontres "
+    "internationales."
+)
+ORGANISERS = (
+    "Les Assises sont organisées par le Journal de l’Action Sociale (magazine de référence des acteurs du champ "
+    "social) en partenariat étroit avec l’Observatoire national de l’Action Sociale (Odas)."
+)
+ATMOSPHERE = (
+    "Le succès des Assises repose donc principalement sur la qualité de leur contenu mais aussi sur le soin attaché "
+    "à proposer une ambiance conviviale en s’appuyant sur la mobilisation d’enfants qui proposent spectacles et "
+    "autres animations artistiques."
+)
+
+
+def test_a_cause_glued_to_an_unrelated_sentence_is_dropped(answerer: ExtractiveAnswerer) -> None:
+    """What the bundled model wrote for "What makes the atmosphere of the Assises friendly?"."""
+    grounder = _grounder_over(answerer, ORGANISERS, ATMOSPHERE)
+    glued = grounder.check(
+        "The atmosphere of the Assises is friendly because it is organized by the Journal de l’Action Sociale in "
+        "partnership with the Observatoire national de l’Action Sociale (Odas) [1]."
+    )
+    assert glued.used == [] and glued.claims[0]["status"] == "unsupported", glued
+    stated = grounder.check("L’ambiance des Assises est conviviale grâce aux spectacles proposés par des enfants [2].")
+    assert stated.used == [1], stated
+    plain = grounder.check("The Assises are organised by the Journal de l’Action Sociale with the Odas [1].")
+    assert plain.used == [0], plain
+
+
+def test_across_languages_look_alike_words_do_not_support_a_claim(answerer: ExtractiveAnswerer) -> None:
+    """Every word of "EUSARF is not international" has a look-alike in the passage, which says the opposite."""
+    grounder = _grounder_over(answerer, EUSARF)
+    checked = grounder.check("EUSARF is not international [1].")
+    assert checked.used == [] and checked.dropped, checked
+    assert grounder.check("EUSARF brings together academics and scientists [1].").used == [0]
+
+
+def test_a_copied_document_title_is_no_answer(answerer: ExtractiveAnswerer) -> None:
+    chunk = next(c for c in answerer.engine.snapshot.chunks if "membre d’ESN" in c.text)
+    grounder = Grounder([chunk], answerer.engine.embeddings, answerer.engine.snapshot.lexical.known)
+    checked = grounder.check("Les partenariats et réseaux internationaux — À l'international[ [1].")
+    assert checked.used == [] and checked.dropped, checked

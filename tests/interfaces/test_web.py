@@ -256,3 +256,28 @@ def test_browser_no_question_is_lost(site: dict[str, Any]) -> None:
         assert "reste dans la zone de saisie" in page.locator("#notice").inner_text()
         ask(page, waiting)
         assert page.locator("#chat .user").count() == 2 and "2006" in page.locator("#chat .bot").last.inner_text()
+
+
+def test_browser_stop_ends_the_answer_within_a_second(site: dict[str, Any]) -> None:
+    """While the model writes, « Arrêter » replaces « Envoyer »; a click ends the answer at once, leaving the
+    checked quotes (never the unchecked text); the next question is answered as usual."""
+    with browser_page() as page:
+        page.goto(site["url"])
+        page.wait_for_selector("#question textarea")
+        page.fill("#question textarea", "Which networks is ONPE a member of?")
+        page.click("#send")
+        page.wait_for_selector("#stop", state="visible")
+        page.wait_for_function("document.querySelector('#chat').innerText.includes('Le modèle rédige')",
+                               timeout=120_000)  # fmt: skip
+        started = time.monotonic()
+        page.click("#stop")
+        page.wait_for_selector("#send", state="visible", timeout=5_000)
+        elapsed = time.monotonic() - started
+        last = page.locator("#chat .bot").last.inner_text()
+        assert elapsed < 1.0, f"the stop took {elapsed:.2f} s"
+        # The notice comes in the question's language; the unchecked text never stays.
+        assert "Answer stopped" in last and "EuroCAN" in last and "▌" not in last
+        assert page.locator("#stop").is_hidden()
+        ask(page, "Qu'est-ce que le réseau EuroCAN ?")
+        answer = page.locator("#chat .bot").last.inner_text()
+        assert "EuroCAN" in answer and "arrêtée" not in answer
