@@ -4,7 +4,7 @@ Builds the real prompts of the ONPE questions (as the LLM mode writes them), the
 llama.cpp afresh and replays them in order (the system prefix cached, as in the chat), generating up to
 ``--tokens`` tokens: prefill and decode rates by llama.cpp's own counters, and the wall time of each answer.
 
-    python eval/sweep_llm.py [--questions 12] [--tokens 60]
+    python eval/sweep_llm.py [--questions 12] [--tokens 60] [--only "prompt lookup"]
 
 Prints one line per setting; README "LLM speed" records the figures and the choice.
 """
@@ -24,7 +24,8 @@ from assistant.answering.generative import GenerativeAnswerer
 from assistant.answering.prompting import answer_messages
 from assistant.answering.search import SearchEngine, retrieve
 from assistant.config import Settings
-from assistant.models.chat import LlamaCppChat, load_chat_model
+from assistant.models.chat import load_chat_model
+from assistant.models.llama_chat import LlamaCppChat
 
 QUESTIONS = Path(__file__).parent / "questions.jsonl"
 
@@ -74,6 +75,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=12)
     parser.add_argument("--tokens", type=int, default=60)
+    parser.add_argument("--only", default="", help="Only the settings whose name contains this.")
     args = parser.parse_args()
     from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
 
@@ -87,10 +89,12 @@ def main() -> None:
     ]
     settings_tried += [
         (f"threads 2, batch 512, prompt lookup {k}",
-         {"n_threads": 2, "n_batch": 512, "draft_model": LlamaPromptLookupDecoding(num_pred_tokens=k)})
+         # A draft model needs every position's logits: llama-cpp-python 0.3.36 fails unless told so.
+         {"n_threads": 2, "n_batch": 512, "logits_all": True,
+          "draft_model": LlamaPromptLookupDecoding(num_pred_tokens=k)})
         for k in (2, 10)
     ]  # fmt: skip
-    for name, options in settings_tried:
+    for name, options in (s for s in settings_tried if args.only in s[0]):
         print(f"{name:<40} {replay(chat.model_path, sample, args.tokens, **options)}", flush=True)
 
 

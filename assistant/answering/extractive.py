@@ -234,7 +234,9 @@ class ExtractiveAnswerer:
         return self.quoting(found, self.evidence(found))
 
     def quoting(self, found: Retrieved, quotes: list[Quote]) -> Answer:
-        """The extractive answer made of ``quotes`` (from :meth:`evidence`)."""
+        """The extractive answer made of ``quotes`` (from :meth:`evidence`); none: "not in the documents"."""
+        if not quotes:
+            return found.abstention(self.mode)
         return found.answered(self._compose(found.question, found.language, quotes))
 
     def evidence(self, found: Retrieved) -> list[Quote]:

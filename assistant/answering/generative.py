@@ -106,19 +106,21 @@ class GenerativeAnswerer:
         Args:
             question: the question (raw text is cleaned here).
             history: earlier questions of the conversation, oldest first.
-            cancel: when set, the model stops at its next token and the quotes are the answer, with a notice.
+            cancel: when set, the answer stops (the bundled model also while it waits or reads its prompt); the
+                quotes already shown are the answer, with a notice.
 
         Raises:
             QuestionError: empty or over-long question.
         """
         asked = Question.of(question, history, self.engine.settings.max_question_chars)
+        preview: Answer | None = None
         try:
             standalone = self.rewrite(asked.text, asked.history) or retrieval_query(asked.text, asked.history)
             found = retrieve(self.engine, asked, query=standalone)
-            if not found.answerable:
+            quotes = self.extractive.evidence(found) if found.answerable else []
+            if not quotes:  # nothing answers, or no passage carries the question's subject: the model is not asked
                 yield found.abstention(self.mode)
                 return
-            quotes = self.extractive.evidence(found)
             preview = self.extractive.quoting(found, quotes)
             yield Preview(preview)
             passages = self.passages(found, quotes)
@@ -129,11 +131,12 @@ class GenerativeAnswerer:
                 parts.append(text)
                 yield text
         except Cancelled:
-            yield replace(preview, notice=NOTICES["stopped"][found.language])
+            if preview is not None:
+                yield replace(preview, notice=NOTICES["stopped"][preview.language])
             return
         except Exception as err:  # any transport or model failure: the extractive answer still stands
             log.warning("language model failed: %s", err)
-            yield self._fallback(asked, "unreachable", short_message(err, 120))
+            yield self._fallback(preview or self.extractive.ask(asked), "unreachable", short_message(err, 120))
             return
         yield self._checked(found, passages, "".join(parts), preview)
 
@@ -179,9 +182,9 @@ class GenerativeAnswerer:
 
     def _checked(self, found: Retrieved, hits: list[Hit], text: str, preview: Answer) -> Answer:
         snap = self.engine.snapshot
-        checked = Grounder([h.chunk for h in hits], self.engine.embeddings, snap.lexical.known).check(
-            text, found.question
-        )
+        grounder = Grounder([h.chunk for h in hits], self.engine.embeddings, snap.lexical.known,
+                            self.engine.sentence_vectors)  # fmt: skip
+        checked = grounder.check(text, found.question)
         not_found = checked.not_found or NOT_FOUND_MARK in text
         # The small model often misses a French passage answering an English question: when the calibrated
         # confidence says the documents more likely than not answer, the quotes are worth more than its "not
@@ -200,10 +203,10 @@ class GenerativeAnswerer:
             checked = complete_list(checked, [h.chunk for h in hits], [n is not None for n in notes], found.language)
         return _compose(found, hits, checked)
 
-    def _fallback(self, question: Question, why: str, error: str) -> Answer:
-        answer = self.extractive.ask(question)
-        answer.notice = NOTICES[why][answer.language].format(error=error)
-        return answer
+    @staticmethod
+    def _fallback(quotes: Answer, why: str, error: str) -> Answer:
+        """The quotes already shown (or the extractive answer), with a notice saying why."""
+        return replace(quotes, notice=NOTICES[why][quotes.language].format(error=error))
 
 
 def _compose(found: Retrieved, hits: list[Hit], checked: Checked) -> Answer:

@@ -138,16 +138,23 @@ class Grounder:
     """Checks claims against passages with the index's own embedder and tokenizer."""
 
     def __init__(
-        self, chunks: list[Chunk], embeddings: SentenceTransformerEmbeddings, known: Callable[[set[str]], set[str]]
+        self,
+        chunks: list[Chunk],
+        embeddings: SentenceTransformerEmbeddings,
+        known: Callable[[set[str]], set[str]],
+        sentence_vectors: Callable[[list[str]], np.ndarray] | None = None,
     ) -> None:
-        """``known`` returns the terms the corpus contains (``LexicalIndex.known``)."""
+        """``known`` returns the terms the corpus contains (``LexicalIndex.known``); ``sentence_vectors``
+        embeds passage sentences (the search engine's cache: quote choice embedded most of them already)."""
         self.chunks = chunks
         self.known = known
         self.embeddings = embeddings
         self._sentences: list[list[Span]] = [c.sentences() for c in chunks]
         texts = [self._text(i, span) for i, spans in enumerate(self._sentences) for span in spans]
-        self._vectors = embeddings.embed_array(texts) if texts else np.zeros((0, embeddings.dimension))
+        embed = sentence_vectors or embeddings.embed_array
+        self._vectors = embed(texts) if texts else np.zeros((0, embeddings.dimension))
         self._tokens = [set(tokenize(c.text)) for c in chunks]
+        self._language = chunks[0].language if chunks else "fr"  # the answer's, set by check()
 
     def _text(self, i: int, span: Span) -> str:
         return self.chunks[i].slice(*span)
@@ -172,7 +179,7 @@ class Grounder:
         cosine = max(score for score, _ in best.values())
         low_lex, low_cos = LEXICAL_WITH_EMBEDDING
         # Across languages shared words are names and look-alikes ("non", "international"): never enough alone.
-        same_language = detect_language(claim) == self.chunks[cites[0]].language
+        same_language = all(self.chunks[i].language == self._language for i in cites)
         alone = lexical >= LEXICAL_ALONE and same_language
         if not (alone or cosine >= EMBEDDING_ALONE or (lexical >= low_lex and cosine >= low_cos)):
             return None
@@ -257,16 +264,20 @@ class Grounder:
         claims = split_claims(text)
         bare = [c.text.lstrip(",;: ") for c in claims]
         vectors = self.embeddings.embed_array(bare) if claims else np.zeros((0, 1))
-        # A claim made only of the question's words, or of a passage's title (a small model may copy the
+        asked = set(tokenize(question))
+        # A claim made only of the question's words, or of them and a passage's title (a small model may copy the
         # ``<document title>``), says nothing the reader did not know.
-        asked = set(tokenize(question)) | {t for c in self.chunks for t in tokenize(label(c.title, c.section))}
+        titles = [asked | set(tokenize(label(c.title, c.section))) for c in self.chunks] or [asked]
+        # The answer's language, read once on the whole answer (a list item alone is too short to tell).
+        self._language = detect_language(MARKER.sub(" ", text))
         kept: list[Claim] = []
         dropped: list[str] = []
         for claim, words, vector in zip(claims, bare, vectors, strict=True):
             cites = sorted({n - 1 for n in claim.cites if 1 <= n <= len(self.chunks)})
             stated = set(tokenize(words))
             # "Les Assises sont organisées." for « Qui organise les Assises ? » says nothing the question did not.
-            supported = None if stated <= asked else self.support(words, cites, vector) or self._reattach(words, vector)
+            empty = any(stated <= title for title in titles)
+            supported = None if empty else self.support(words, cites, vector) or self._reattach(words, vector)
             if supported:
                 quotes, status = supported
                 kept.append(Claim(claim.text, sorted(quotes), claim.sentence, quotes, status))

@@ -32,7 +32,7 @@ class BenchOptions:
     questions: int = 200
     scale: int = 100_000  # 0: skip the scaled store
     llm: bool = True
-    llm_questions: int = 5
+    llm_questions: int = 20
 
 
 def _in_child(function: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
@@ -119,8 +119,8 @@ def _llm_rows(llm: dict[str, Any]) -> list[tuple[str, Any, Any, Any]]:
         return f"{figure['p50']} / {figure['p95']}"
 
     return [
-        ("LLM prompt tokens (beyond system)", both(llm["prompt_tokens"]), both(llm["prompt_tokens_beyond_system"]),
-         None),
+        ("LLM prompt tokens, p50 / p95", both(llm["prompt_tokens"]), None, None),
+        ("LLM prompt beyond the system prompt", both(llm["prompt_tokens_beyond_system"]), None, None),
         ("LLM quotes shown (ms)", both(llm["quotes_ms"]), None, None),
         ("LLM first token (s) / raw prefill", both(llm["ttft_s"]), both(llm["raw_prefill_s"]),
          both(llm["ttft_over_prefill"])),

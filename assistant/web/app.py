@@ -14,6 +14,7 @@ import queue
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import gradio as gr
@@ -81,12 +82,14 @@ class Handlers:
         if state.busy:  # one answer at a time per conversation: the question stays in the box, said so
             yield (gr.skip(),) * 5 + (WAIT, gr.skip(), gr.skip())
             return
-        state.busy, state.cancel = True, threading.Event()
+        cancel = threading.Event()
+        state.busy, state.cancel = True, cancel
         try:
             yield from self._answer(question, messages, mode, state)
         finally:  # also when the page goes away (its generator closed): the model stops writing for nobody
-            state.cancel.set()
-            state.busy = False
+            cancel.set()
+            if state.cancel is cancel:
+                state.busy = False
 
     def stop(self, state: ChatState | None) -> str:
         """The stop button: the answer being written ends at once; its quotes stay."""
@@ -120,6 +123,10 @@ class Handlers:
             if isinstance(event, Exception):
                 raise event
             yield event
+        # Stopped: the quotes, if they were ready, are still the answer.
+        while not events.empty():
+            if isinstance(event := events.get_nowait(), Preview):
+                yield event
 
     def _answer(self, question: str, messages: Messages, mode: str, state: ChatState) -> Iterator[tuple[Any, ...]]:
         history = _questions(messages)
@@ -139,27 +146,35 @@ class Handlers:
         # stays in it, and the notice saying so stays too.
         yield messages, "", gr.skip(), gr.skip(), state, "", *BUSY
         quotes: Answer | None = None
-        for event in self._events(asked, mode, state.cancel):
-            if isinstance(event, Preview):  # the quotes at once, while the model writes
-                quotes = event.answer
-                writing = f"{answer_markdown(event.answer, index)}\n\n*{WRITING}*"
-                messages[index] = {"role": "assistant", "content": writing}
-                yield messages, gr.skip(), sources_html(event.answer, index), gr.skip(), state, gr.skip(), *BUSY
-                continue
-            if isinstance(event, str):
-                partial += event
-                messages[index] = {"role": "assistant", "content": escape_markdown(partial) + " ▌"}
-                yield messages, gr.skip(), gr.skip(), gr.skip(), state, gr.skip(), *BUSY
-                continue
-            yield self._final(event, messages, index, history, state)
+        try:
+            for event in self._events(asked, mode, state.cancel):
+                if isinstance(event, Answer):
+                    yield self._final(event, messages, index, history, state)
+                    return
+                quotes = event.answer if isinstance(event, Preview) else quotes
+                partial = partial + event if isinstance(event, str) else partial
+                yield self._progress(event, messages, index, partial, state)
+        except Exception as err:  # after text was shown: the checked quotes replace it, never the unchecked text
+            if quotes is None:
+                raise
+            yield self._final(replace(quotes, notice=f"⚠️ {short_message(err, 200)}"), messages, index, history, state)
             return
         # Stopped: what the model wrote was never checked, so the quotes are the answer.
         if quotes is None:
             messages[index] = {"role": "assistant", "content": f"*{STOPPED}*"}
             yield messages, gr.skip(), gr.skip(), gr.skip(), state, STOPPED, *IDLE
             return
-        quotes.notice = NOTICES["stopped"][quotes.language]
-        yield self._final(quotes, messages, index, history, state)
+        yield self._final(replace(quotes, notice=NOTICES["stopped"][quotes.language]), messages, index, history, state)
+
+    @staticmethod
+    def _progress(event: str | Preview, messages: Messages, index: int, partial: str, state: ChatState) -> Any:
+        """The chat while an answer is written: the quotes (with the sources panel), then the text so far."""
+        if isinstance(event, Preview):  # the quotes at once, while the model writes
+            writing = f"{answer_markdown(event.answer, index)}\n\n*{WRITING}*"
+            messages[index] = {"role": "assistant", "content": writing}
+            return messages, gr.skip(), sources_html(event.answer, index), gr.skip(), state, gr.skip(), *BUSY
+        messages[index] = {"role": "assistant", "content": escape_markdown(partial) + " ▌"}
+        return messages, gr.skip(), gr.skip(), gr.skip(), state, gr.skip(), *BUSY
 
     def _final(self, answer: Answer, messages: Messages, index: int, history: list[str], state: ChatState) -> Any:
         state.answers[index], state.questions[index] = answer, history

@@ -12,8 +12,10 @@ from typing import Any
 
 import pytest
 
-from assistant.bench import BenchOptions, run_bench, table
+from assistant.bench import BenchOptions, _llm_rows, run_bench, table
+from assistant.bench.llm_speed import llm_speed
 from assistant.config import DEFAULT_BENCH_DATASET, Settings
+from assistant.models.chat import llm_installed
 from tests.helpers import ROOT
 
 pytestmark = pytest.mark.slow
@@ -45,6 +47,21 @@ def test_bench_scaled_store_and_table(result: dict[str, Any]) -> None:
     assert scale["chunks"] >= 3000 and scale["ask_ms"]["n"] == 12
     text = table(result)
     assert "reindex one file (s)" in text and "at 3,0" in text
+
+
+@pytest.mark.skipif(not llm_installed(), reason="the bundled LLM is not installed (the [llm] extra)")
+def test_llm_speed_against_llama_cpp_alone(onpe_settings: Settings) -> None:
+    """Our answers and llama.cpp's own replay of the same prompts, on the ONPE pages with the bundled model."""
+    questions = ["Qui organise les Assises ?", "Which networks is ONPE a member of?", "Comment faire une tarte ?"]
+    llm = llm_speed(onpe_settings, questions)
+    assert llm["answers"] == 2  # the third abstains: the model is never asked
+    beyond, whole = llm["prompt_tokens_beyond_system"], llm["prompt_tokens"]
+    assert 0 < beyond["p50"] < whole["p50"] <= whole["p95"]
+    assert 0 < llm["quotes_ms"]["p50"] < 1000 * llm["ttft_s"]["p50"] < 1000 * llm["total_s"]["p50"]
+    # Ours can only add to llama.cpp's own time for the same prompt (retrieval, quotes, the check).
+    assert llm["ttft_over_prefill"]["p50"] > 0.9 and llm["total_over_raw"]["p50"] > 0.9
+    assert llm["prefill_tps"] > llm["decode_tps"] > 0
+    assert "LLM first token (s) / raw prefill" in "\n".join(str(row[0]) for row in _llm_rows(llm))
 
 
 def test_bench_missing_dataset_is_a_clear_error(tmp_path: Path) -> None:

@@ -21,8 +21,9 @@ from langchain_tests.integration_tests import (
 
 from assistant.answering.search import HybridRetriever, SearchEngine
 from assistant.config import Settings
-from assistant.models.chat import LlamaCppChat, llm_installed
+from assistant.models.chat import llm_installed
 from assistant.models.embeddings import SentenceTransformerEmbeddings
+from assistant.models.llama_chat import LlamaCppChat
 from assistant.models.model_file import bundled_model_path
 
 
