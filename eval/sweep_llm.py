@@ -85,7 +85,7 @@ def main() -> None:
     sample = prompts(settings, chat, args.questions)
     print(f"{len(sample)} prompts, {statistics.median(len(p) for p in sample)} tokens median")
     settings_tried: list[tuple[str, dict[str, Any]]] = [
-        (f"threads {t}, batch {b}", {"n_threads": t, "n_batch": b}) for t in (2, 1) for b in (512, 128, 32)
+        (f"threads {t}, batch {b}", {"n_threads": t, "n_batch": b}) for t in (2, 1) for b in (512, 128)
     ]
     settings_tried += [
         (f"threads 2, batch 512, prompt lookup {k}",

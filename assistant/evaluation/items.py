@@ -133,5 +133,9 @@ class ItemResult:
     answer: str = ""
     corpus: str = ""  # which corpus it was asked of, when a run spans several (the realistic suite)
     missing: list[str] = field(default_factory=list)  # key words the answer said the documents never use
+    # For reading answers by hand: the question, each claim's status, each citation's quoted sentence.
+    question: str = ""
+    claims: list[dict[str, Any]] = field(default_factory=list)
+    quotes: list[str] = field(default_factory=list)
     ranking: list[tuple[str, float]] = field(default_factory=list)
     relevant_ids: list[str] = field(default_factory=list)

@@ -99,7 +99,9 @@ class Runner:
             crag=crag_score(item.answerable, answer.abstained, recall >= CORRECT_FACT_SHARE),
             citations_valid=valid, citation_precision=precision, citation_recall=cite_recall,
             retrieve_ms=retrieve_ms, answer_ms=answer_ms, mode=answer.mode, answer=answer.answer,
-            corpus=item.tags.get("corpus", ""), missing=answer.missing,
+            corpus=item.tags.get("corpus", ""), missing=answer.missing, question=item.question,
+            claims=answer.claims, quotes=[c.text[c.quote_start - c.start : c.quote_end - c.start]
+                                          for c in answer.citations],
         )  # fmt: skip
         if spans:
             result.ranking = [(h.chunk.id, h.score) for h in hits]

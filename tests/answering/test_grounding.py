@@ -228,3 +228,27 @@ def test_a_copied_document_title_is_no_answer(answerer: ExtractiveAnswerer) -> N
     grounder = Grounder([chunk], answerer.engine.embeddings, answerer.engine.snapshot.lexical.known)
     checked = grounder.check("Les partenariats et réseaux internationaux — À l'international[ [1].")
     assert checked.used == [] and checked.dropped, checked
+
+
+def test_a_claim_saying_more_than_its_passage_is_dropped(answerer: ExtractiveAnswerer) -> None:
+    """What the bundled model wrote over PIAF passages (read by hand, 2026-12-02), and a faithful paraphrase."""
+    grounder = _grounder_over(
+        answerer,
+        "Pierre-Jakez Hélias est issu d’une famille de paysans pauvres du Pays Bigouden.",
+        "En 1613, les Jésuites fondent une colonie rivale sur l’île des Monts Déserts.",
+    )
+    named = grounder.check("Pierre-Jakez Hélias est issu d’une famille de paysans pauvres de Rennes [1].")
+    assert named.used == [], named  # a name the passage never writes
+    invented = grounder.check("Pierre-Jakez Hélias est issu d’une famille de soldats ruinés par la guerre [1].")
+    assert invented.used == [], invented  # several words of its own
+    faithful = grounder.check("Les Jésuites ont établi une colonie rivale sur l’île des Monts Déserts en 1613 [2].")
+    assert faithful.used == [1], faithful
+
+
+def test_a_bare_answer_must_come_from_a_sentence_about_the_question(answerer: ExtractiveAnswerer) -> None:
+    grounder = _grounder_over(
+        answerer, "En 1974, l’âge requis est abaissé à 18 ans. En 1815, il fallait avoir 30 ans pour voter."
+    )
+    question = "Quel âge fallait-il avoir pour voter en 1815 ?"
+    assert grounder.check("18 ans [1].", question).used == []
+    assert grounder.check("30 ans [1].", question).used == [0]
