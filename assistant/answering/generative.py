@@ -36,15 +36,14 @@ from assistant.answering.conversation import (
     retrieval_query,
 )
 from assistant.answering.extractive import ExtractiveAnswerer
-from assistant.answering.grounding import Checked, Grounder, complete_list
+from assistant.answering.grounding import Checked, Grounder
+from assistant.answering.lists import complete_list, list_intros
 from assistant.answering.prompting import (
-    NOT_FOUND_MARK,
     answer_messages,
-    list_notes,
     rewrite_messages,
 )
 from assistant.answering.search import SearchEngine, retrieve
-from assistant.answering.types import Answer, Citation, Hit, Preview, Quote, Retrieved, final_answer
+from assistant.answering.types import NOT_FOUND_MARK, Answer, Citation, Hit, Preview, Quote, Retrieved, final_answer
 from assistant.errors import Cancelled, short_message
 from assistant.indexing.lexical import tokenize
 from assistant.ingest.language import detect_language
@@ -182,8 +181,9 @@ class GenerativeAnswerer:
 
     def _checked(self, found: Retrieved, hits: list[Hit], text: str, preview: Answer) -> Answer:
         snap = self.engine.snapshot
-        grounder = Grounder([h.chunk for h in hits], self.engine.embeddings, snap.lexical.known,
-                            self.engine.sentence_vectors)  # fmt: skip
+        chunks = [h.chunk for h in hits]
+        intros = list_intros(chunks)
+        grounder = Grounder(chunks, self.engine.embeddings, snap.lexical.known, self.engine.sentence_vectors, intros)
         checked = grounder.check(text, found.question)
         not_found = checked.not_found or NOT_FOUND_MARK in text
         # The small model often misses a French passage answering an English question: when the calibrated
@@ -199,8 +199,7 @@ class GenerativeAnswerer:
             fallback.dropped = [] if not_found else checked.dropped
             return fallback
         if is_list_question(found.question):
-            notes = list_notes([h.chunk for h in hits])
-            checked = complete_list(checked, [h.chunk for h in hits], [n is not None for n in notes], found.language)
+            checked = complete_list(checked, chunks, [n is not None for n in intros], found.language)
         return _compose(found, hits, checked)
 
     @staticmethod

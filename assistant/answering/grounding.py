@@ -36,8 +36,7 @@ import numpy as np
 
 from assistant.answering.answer_type import capitalised
 from assistant.answering.answerability import KEY_INFORMATION, coverage, information, question_terms
-from assistant.answering.prompting import NOT_FOUND_MARK
-from assistant.answering.types import MARKER
+from assistant.answering.types import MARKER, NOT_FOUND_MARK
 from assistant.indexing.lexical import tokenize
 from assistant.ingest.chunks import Chunk, Span, label, opens_with_pronoun, sentence_spans
 from assistant.ingest.language import detect_language
@@ -46,7 +45,7 @@ from assistant.models.embeddings import SentenceTransformerEmbeddings
 _NUMBER = re.compile(r"\d+")
 _PASSAGE_REF = re.compile(r"\bpassages?\s+\d+", re.IGNORECASE)  # "see passage 1" states no fact
 # Names with two capitals or more: ESN, EuroCAN, ISPCAN.
-_ACRONYM = re.compile(r"\b[A-Z][A-Za-z0-9]{0,8}[A-Z][A-Za-z0-9]{0,8}\b")
+ACRONYM = re.compile(r"\b[A-Z][A-Za-z0-9]{0,8}[A-Z][A-Za-z0-9]{0,8}\b")
 # Conditions a source may attach to what it states; a claim that drops them says more than the source.
 _CONDITION = re.compile(
     r"\b(uniquement|seulement) (si|lorsque|quand|dans|pour|en cas)\b|\bsous (certaines )?(conditions?|réserve)\b"
@@ -153,10 +152,14 @@ class Grounder:
         embeddings: SentenceTransformerEmbeddings,
         known: Callable[[set[str]], set[str]],
         sentence_vectors: Callable[[list[str]], np.ndarray] | None = None,
+        intros: list[int | None] | None = None,
     ) -> None:
         """``known`` returns the terms the corpus contains (``LexicalIndex.known``); ``sentence_vectors``
-        embeds passage sentences (the search engine's cache: quote choice embedded most of them already)."""
+        embeds passage sentences (the search engine's cache: quote choice embedded most of them already);
+        ``intros`` gives, for each passage that is a list member, the passage introducing its list
+        (:func:`assistant.answering.lists.list_intros`)."""
         self.chunks = chunks
+        self._intros = intros or [None] * len(chunks)
         self.known = known
         self.embeddings = embeddings
         self._sentences: list[list[Span]] = [c.sentences() for c in chunks]
@@ -200,7 +203,7 @@ class Grounder:
         together = self._together(claim, words, {i: span for i, (_, span) in best.items()})
         if together is None or not self._one_cause(claim, together[0]) or not self._answers(claim, together[0]):
             return None
-        return together
+        return None if _swapped(claim, [self._text(i, span) for i, span in together[0].items()]) else together
 
     def _adds(self, claim: str, words: set[str], cites: list[int]) -> bool:
         """Whether a claim says what neither its passages, their titles nor the question say: two content words of
@@ -211,6 +214,7 @@ class Grounder:
         given = self._asked | _YES_NO_WORDS
         for i in cites:
             given |= self._tokens[i] | set(tokenize(label(self.chunks[i].title, self.chunks[i].section)))
+            given |= self._tokens[intro] if (intro := self._intros[i]) is not None else set()
         own = words - given
         bare = MARKER.sub(" ", claim)
         names = set(tokenize(" ".join(capitalised(bare)))) - self._pronoun_subject(bare, cites)
@@ -269,13 +273,15 @@ class Grounder:
         raise ValueError("no sentence to compare with")
 
     def _context(self, i: int, j: int) -> str:
-        """Sentence ``j`` of passage ``i``, read with the list introductions above it, and with the sentence
-        before it when it opens with a pronoun ("Il participe au réseau EUSARF.")."""
+        """Sentence ``j`` of passage ``i``, read with the list introductions above it (in the passage, or the
+        passage introducing it), and with the sentence before it when it opens with a pronoun ("Il participe
+        au réseau EUSARF.")."""
         spans = self._sentences[i]
         sentence = self._text(i, spans[j])
         before = [self._text(i, spans[j - 1])] if j and opens_with_pronoun(sentence) else []
         above = [t for k in range(j - len(before)) if (t := self._text(i, spans[k])).rstrip().endswith(":")]
-        return " ".join([*above, *before, sentence])
+        intro = [self.chunks[n].text] if (n := self._intros[i]) is not None else []
+        return " ".join([*intro, *above, *before, sentence])
 
     def _together(self, claim: str, words: set[str], best: dict[int, Span]) -> tuple[dict[int, Span], str] | None:
         """One sentence per cited passage that states the claim's key items together (else None), and the status.
@@ -309,7 +315,7 @@ class Grounder:
         numbers = _NUMBER.findall(_PASSAGE_REF.sub("", claim))
         if not all(any(n in self.chunks[i].text for i in cites) for n in numbers):
             return False
-        acronyms = {t for a in _ACRONYM.findall(claim) for t in tokenize(a)}
+        acronyms = {t for a in ACRONYM.findall(claim) for t in tokenize(a)}
         return self.known(acronyms) == acronyms
 
     def check(self, text: str, question: str = "") -> Checked:
@@ -355,11 +361,29 @@ class Grounder:
 
     def _reattach(self, claim: str, vector: np.ndarray) -> tuple[dict[int, Span], str] | None:
         """Passages that support an uncited or mis-cited claim: those naming its acronyms, else the best one."""
-        named = [i for i, c in enumerate(self.chunks) if any(a in c.text for a in _ACRONYM.findall(claim))]
+        named = [i for i, c in enumerate(self.chunks) if any(a in c.text for a in ACRONYM.findall(claim))]
         if named and (quotes := self.support(claim, named, vector)):
             return quotes
         ranked = sorted(range(len(self.chunks)), key=lambda i: -self._best_sentence(i, vector)[0])
         return next((q for i in ranked[:3] if (q := self.support(claim, [i], vector))), None)
+
+
+def _subject(text: str) -> str | None:
+    """The name a sentence opens with (within its first three words: « L’Observatoire est… »), as a stem."""
+    names = tokenize(" ".join(capitalised(" ".join(MARKER.sub(" ", text).split()[:3]))))
+    return names[0] if names else None
+
+
+def _swapped(claim: str, sources: list[str]) -> bool:
+    """Whether the claim turns a source sentence's subject into its object: « L’ONPE est membre de
+    l’Observatoire » over « L’Observatoire est membre d’ESN » (who did what to whom, reversed).
+
+    A passive paraphrase ("the Assises are organised by the Observatoire") is dropped too: the quotes still
+    show the fact.
+    """
+    subject = _subject(claim)
+    later = set(tokenize(" ".join(capitalised(" ".join(MARKER.sub(" ", claim).split()[3:])))))
+    return subject is not None and any((s := _subject(t)) and s != subject and s in later for t in sources)
 
 
 def key_items(claim: str) -> tuple[set[str], list[str]]:
@@ -375,7 +399,7 @@ def key_items(claim: str) -> tuple[set[str], list[str]]:
     names = {
         word
         for word in capitalised(bare)
-        if _ACRONYM.fullmatch(word)
+        if ACRONYM.fullmatch(word)
         or min(information(word.lower(), "fr"), information(word.lower(), "en")) > COMMON_CAPITAL
     }
     return set(tokenize(" ".join(names))), _NUMBER.findall(bare)
@@ -403,34 +427,3 @@ def _renumber(claims: list[Claim], dropped: list[str]) -> Checked:
     ]
     unsupported = [{"text": text, "status": UNSUPPORTED, "citations": []} for text in dropped]
     return Checked(" ".join(rebuilt), used, quotes, dropped, claims=shown + unsupported)
-
-
-_ALSO_LISTED = {
-    "en": "The list in the documents also names: {items}.",
-    "fr": "La liste des documents cite aussi : {items}.",
-}
-
-
-def complete_list(checked: Checked, chunks: list[Chunk], is_item: list[bool], language: str) -> Checked:
-    """Append the list members a small model left out, each named by its acronym and cited.
-
-    Only passages that are members of a list the document itself introduces (``…tels que :``)
-    count, and only when the member names itself by an acronym the answer does not mention.
-    """
-    if not checked.used or not any(is_item):
-        return checked
-    used, quotes, items = list(checked.used), dict(checked.quotes), []
-    # The list's subject (named in its introduction) is not one of its members.
-    subject = " ".join(c.text for c, item in zip(chunks, is_item, strict=True) if not item)
-    for i, chunk in enumerate(chunks):
-        names = [n for n in _ACRONYM.findall(chunk.text) if n not in subject]
-        if not is_item[i] or i in used or not names or names[0] in checked.text:
-            continue
-        used.append(i)
-        quotes[i] = chunk.sentences()[0]
-        items.append(f"{names[0]} [{len(used)}]")
-    if not items:
-        return checked
-    extra = _ALSO_LISTED.get(language, _ALSO_LISTED["en"]).format(items=", ".join(items))
-    claim = {"text": extra, "status": SUPPORTED, "citations": [int(n) for n in MARKER.findall(extra)]}
-    return Checked(f"{checked.text} {extra}", used, quotes, checked.dropped, claims=[*checked.claims, claim])

@@ -26,9 +26,9 @@ from collections.abc import Sequence
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from assistant.answering.lists import list_intros
+from assistant.answering.types import NOT_FOUND_MARK
 from assistant.ingest.chunks import Chunk, label, sentence_spans
-
-NOT_FOUND_MARK = "NOT_FOUND"
 
 # One system prompt for every language, so llama.cpp reuses its cached prefix from answer to answer.
 SYSTEM = (
@@ -90,16 +90,7 @@ def list_notes(chunks: list[Chunk]) -> list[str | None]:
     On a web page the members of a list often never repeat what the list is about; the note
     carries that structure to the model without altering the quoted text.
     """
-    notes: list[str | None] = []
-    intro: tuple[int, Chunk] | None = None
-    for n, chunk in enumerate(chunks, 1):
-        follows = intro is not None and (intro[1].source, intro[1].section) == (chunk.source, chunk.section)
-        notes.append(_LIST_ITEM.format(n=intro[0]) if intro and follows else None)
-        if chunk.text.rstrip().endswith(":"):
-            intro = (n, chunk)
-        elif not follows:
-            intro = None
-    return notes
+    return [None if intro is None else _LIST_ITEM.format(n=intro + 1) for intro in list_intros(chunks)]
 
 
 def format_passages(chunks: list[Chunk]) -> str:

@@ -40,6 +40,8 @@ PARTIAL_ABOUT = {
 QUOTES = {"fr": "« {} »", "en": "“{}”"}
 # A citation marker in an answer's text: ``[2]``.
 MARKER = re.compile(r"\[(\d+)\]")
+# What the model writes when the passages do not answer (the system prompt asks for it).
+NOT_FOUND_MARK = "NOT_FOUND"
 
 
 def markers(text: str) -> set[int]:

@@ -252,3 +252,30 @@ def test_a_bare_answer_must_come_from_a_sentence_about_the_question(answerer: Ex
     question = "Quel âge fallait-il avoir pour voter en 1815 ?"
     assert grounder.check("18 ans [1].", question).used == []
     assert grounder.check("30 ans [1].", question).used == [0]
+
+
+def test_a_list_member_is_read_with_the_passage_introducing_its_list(answerer: ExtractiveAnswerer) -> None:
+    """The model reads a list's introduction and its members as separate passages (one quoted sentence each):
+    « EuroCAN » answers the question only through the introduction, which names the list's subject."""
+    texts = (
+        "L’ONPE inscrit son activité à l’international dans plusieurs réseaux internationaux, tels que :",
+        "Il participe au réseau EuroCAN, financé par le programme Cost Action.",
+        "L’Observatoire est membre d’ESN (European Social Network).",
+    )
+    chunks = [Chunk(f"c{n}", "onpe.txt", "Réseaux", "", 100 * n, 100 * n + len(t), t) for n, t in enumerate(texts)]
+    question = "De quels réseaux internationaux l’ONPE est-il membre ?"
+    alone = Grounder(chunks, answerer.engine.embeddings, lambda terms: terms)
+    assert alone.check("Le réseau EuroCAN [2].", question).used == []
+    listed = Grounder(chunks, answerer.engine.embeddings, lambda terms: terms, intros=[None, 0, 0])
+    assert listed.check("Le réseau EuroCAN [2].", question).used == [1]
+    assert listed.check("L’ONPE est membre d’ESN [3].", question).used == [2]
+    # The introduction's words are the member's own: « international » is not the claim's addition.
+    assert listed.check("L’ONPE participe au réseau international EuroCAN [2].", question).used == [1]
+
+
+def test_a_claim_reversing_who_did_what_is_dropped(answerer: ExtractiveAnswerer) -> None:
+    """What the bundled model wrote for « De quels réseaux internationaux l'ONPE est-il membre ? »
+    (2026-12-03): the sentence's subject became the claim's object."""
+    grounder = _grounder_over(answerer, "L’Observatoire est membre d’ESN (European Social Network).")
+    assert grounder.check("L’ONPE est membre de l’Observatoire [1].").used == []
+    assert grounder.check("L’Observatoire est membre d’ESN [1].").used == [0]
