@@ -378,12 +378,15 @@ def _swapped(claim: str, sources: list[str]) -> bool:
     """Whether the claim turns a source sentence's subject into its object: « L’ONPE est membre de
     l’Observatoire » over « L’Observatoire est membre d’ESN » (who did what to whom, reversed).
 
-    A passive paraphrase ("the Assises are organised by the Observatoire") is dropped too: the quotes still
-    show the fact.
+    Only for a claim from one sentence: a list ("ONPE is a member of ESN, EuroCAN and ISPCAN") names the subjects
+    of the sentences it gathers. A passive paraphrase ("the Assises are organised by the Observatoire") is dropped
+    too: the quotes still show the fact.
     """
     subject = _subject(claim)
+    if len(sources) != 1 or subject is None:
+        return False
     later = set(tokenize(" ".join(capitalised(" ".join(MARKER.sub(" ", claim).split()[3:])))))
-    return subject is not None and any((s := _subject(t)) and s != subject and s in later for t in sources)
+    return (source := _subject(sources[0])) is not None and source != subject and source in later
 
 
 def key_items(claim: str) -> tuple[set[str], list[str]]:
