@@ -74,7 +74,7 @@ def _best_sentence(
     the candidates holding one are preferred; if none does, a sentence sharing one term fewer that holds one
     becomes a candidate too ("Depuis quand… ?" is answered by the sentence with the year).
     """
-    spans = _units(chunk)
+    spans = chunk.sentence_units()
     texts = [chunk.slice(s, e) for s, e in spans]
     shared = [len(terms & set(tokenize(t))) for t in texts]
     top = max(shared) if chunk.language == language else -1
@@ -92,21 +92,6 @@ def _best_sentence(
         first, last = sorted(order[:2])
         return spans[first][0], spans[last][1]
     return spans[order[0]]
-
-
-def _units(chunk: Chunk) -> list[Span]:
-    """The passage's sentences, each opening with a pronoun joined to the sentence before it in its paragraph."""
-    spans = chunk.sentences()
-    units = []
-    for i, (start, end) in enumerate(spans):
-        before = spans[i - 1] if i else None
-        joined = (
-            before is not None
-            and opens_with_pronoun(chunk.slice(start, end))
-            and "\n" not in chunk.slice(before[1], start)
-        )
-        units.append((before[0] if joined and before else start, end))
-    return units
 
 
 def _remainder(quote: Quote, taken: list[Quote]) -> Quote | None:

@@ -156,10 +156,12 @@ class SearchEngine:
             loaded.meta.background = background.measure(store, self.embeddings)
         with self._lock:
             self._snapshot, self._store = loaded, store
+        self.sentence_vectors.pin(loaded.sentences)
         return True
 
     def forget(self) -> None:
-        """Drop cached question and sentence vectors (a benchmark times questions as if new)."""
+        """Drop cached question and sentence vectors (a benchmark times questions as if new); the index's own
+        sentence vectors stay."""
         self.query_vector.cache_clear()
         self.sentence_vectors.clear()
 

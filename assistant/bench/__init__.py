@@ -1,8 +1,9 @@
 """``assistant bench``: indexing and query speed, ours side by side with the LangChain tutorial pipeline.
 
 On a sample (or all) of a SQuAD-format dataset's paragraphs (PIAF by default), each side in its own
-process: raw embedding of our chunks vs our whole indexing run (``index_over_embed``), one-file
-reindex, warm extractive asks (p50 / p95), peak memory; then asks against a scaled store of
+process: raw embedding of what our index stores (chunks, and a vector per sentence) vs our whole indexing
+run (``index_over_embed``), one-file reindex, warm extractive asks (p50 / p95), peak memory; then asks
+against a scaled store of
 ``scale`` chunks (:mod:`assistant.bench.scale`), and the bundled LLM's speed.
 
 Usage: ``run_bench(settings, BenchOptions(paragraphs=200, scale=0, llm=False))`` returns every figure as
@@ -89,7 +90,9 @@ def table(result: dict[str, Any]) -> str:
     rows = [
         ("chunks", result["chunks"], base["chunks"], None),
         ("index (s)", result["index_seconds"], base["index_seconds"], base["ratios"]["index_seconds"]),
-        ("embedding only (s)", result["embed_seconds"], None, None),
+        ("sentences (a vector each)", result["sentences"], None, None),
+        ("embedding chunks only (s)", result["embed_chunks_seconds"], None, None),
+        ("embedding only, chunks + sentences (s)", result["embed_seconds"], None, None),
         ("index / embedding only", result["index_over_embed"], None, None),
         ("reindex one file (s)", result["reindex_one_file_seconds"], base["reindex_one_file_seconds"],
          base["ratios"]["reindex_one_file_seconds"]),

@@ -78,5 +78,6 @@ def build_scaled(source: Path, target: Path, size: int, embeddings: SentenceTran
         documents += copy_documents
     meta = replace(current.meta, collection=collection, documents={d.source: {"hash": ""} for d in documents})
     lexical = LexicalIndex.build([c.embedding_text() for c in chunks])
-    snapshot.commit(target, meta, chunks, lexical, documents)
+    # Copies repeat the same sentences: the source index's sentence vectors serve them all.
+    snapshot.commit(target, meta, chunks, lexical, documents, sentences=current.sentences)
     return len(chunks)

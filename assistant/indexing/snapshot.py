@@ -1,7 +1,8 @@
 """The committed state of the index: which chunks answer, and how they were built.
 
 A snapshot is a directory ``<index>/snapshots/<name>/`` holding ``meta.json``, ``chunks.jsonl``,
-``documents.jsonl`` (the cleaned texts that offsets refer to) and the BM25 index.
+``documents.jsonl`` (the cleaned texts that offsets refer to), the BM25 index and the sentence vectors
+(:mod:`~assistant.indexing.sentence_vectors`).
 ``<index>/CURRENT`` names the committed one and is replaced atomically: that rename is the commit
 point of every indexing run. Readers only trust chunks listed in the committed snapshot, so vectors
 written by an interrupted run never reach an answer.
@@ -22,7 +23,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from assistant.errors import IndexBroken, IndexMissing
+from assistant.indexing import sentence_vectors
 from assistant.indexing.lexical import LexicalIndex
 from assistant.ingest.chunks import Chunk
 from assistant.ingest.cleaning import Block, Document
@@ -56,6 +60,8 @@ class Snapshot:
     chunks: list[Chunk]
     lexical: LexicalIndex
     documents: dict[str, Document]
+    # Sentence text -> its vector, embedded at index time (empty for an index written before they were stored).
+    sentences: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.position = {chunk.id: i for i, chunk in enumerate(self.chunks)}
@@ -94,7 +100,15 @@ def _document_from(data: dict[str, Any]) -> Document:
     return Document(source=data["source"], title=data["title"], text=data["text"], blocks=blocks)
 
 
-def commit(index_dir: Path, meta: Meta, chunks: list[Chunk], lexical: LexicalIndex, documents: list[Document]) -> str:
+def commit(
+    index_dir: Path,
+    meta: Meta,
+    chunks: list[Chunk],
+    lexical: LexicalIndex,
+    documents: list[Document],
+    *,
+    sentences: dict[str, np.ndarray],
+) -> str:
     """Write a snapshot next to the current one, then switch ``CURRENT`` to it atomically."""
     name = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**9:09d}"
     root = snapshots_dir(index_dir)
@@ -103,6 +117,7 @@ def commit(index_dir: Path, meta: Meta, chunks: list[Chunk], lexical: LexicalInd
     _write_file(tmp / "meta.json", json.dumps(asdict(meta), ensure_ascii=False, indent=1))
     _write_file(tmp / "chunks.jsonl", "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in chunks))
     _write_file(tmp / "documents.jsonl", "".join(_document_json(d) for d in documents))
+    sentence_vectors.save(tmp, sentences)
     lexical.save(tmp / "bm25")
     for path in (tmp / "bm25").iterdir():
         with path.open("rb") as handle:
@@ -147,7 +162,7 @@ def intact(index_dir: Path) -> bool:
     try:
         with (path / "chunks.jsonl").open(encoding="utf-8") as handle:
             count = sum(1 for line in handle if line.strip())
-        if not (path / "documents.jsonl").is_file():
+        if not (path / "documents.jsonl").is_file() or not sentence_vectors.saved(path):
             return False
     except OSError:
         return False
@@ -181,8 +196,18 @@ def load(index_dir: Path) -> Snapshot:
         with (path / "documents.jsonl").open(encoding="utf-8") as handle:
             documents = {d.source: d for d in (_document_from(json.loads(x)) for x in handle if x.strip())}
         lexical = LexicalIndex.load(path / "bm25", len(chunks))
+        sentences = sentence_vectors.load(path)
     except (OSError, ValueError, TypeError, KeyError) as err:
         raise IndexBroken(
             f"the index in {index_dir} is damaged ({err.__class__.__name__}): run `assistant index --rebuild`"
         ) from err
-    return Snapshot(name=name, meta=meta, chunks=chunks, lexical=lexical, documents=documents)
+    return Snapshot(name=name, meta=meta, chunks=chunks, lexical=lexical, documents=documents, sentences=sentences)
+
+
+def reusable_sentences(index_dir: Path) -> dict[str, np.ndarray]:
+    """The committed snapshot's sentence vectors, for a reindex to reuse (empty when they cannot be read)."""
+    name = current_name(index_dir)
+    try:
+        return sentence_vectors.load(snapshots_dir(index_dir) / name) if name else {}
+    except (OSError, ValueError):
+        return {}

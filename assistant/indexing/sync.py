@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from assistant.config import Settings
 from assistant.errors import IndexBroken, IndexMissing, StoreError
-from assistant.indexing import background, snapshot, vectors
+from assistant.indexing import background, sentence_vectors, snapshot, vectors
 from assistant.indexing.lexical import VERSION as LEXICAL_VERSION
 from assistant.indexing.lexical import LexicalIndex
 from assistant.indexing.locks import held, writer_busy, writer_lock
@@ -53,6 +53,7 @@ class IndexReport:
     skipped: list[Skipped] = field(default_factory=list)
     chunks: int = 0
     embedded: int = 0
+    sentences: int = 0  # sentence vectors embedded
     seconds: float = 0.0
     note: str = ""
 
@@ -65,6 +66,7 @@ class IndexReport:
             "skipped": [{"source": s.source, "reason": s.reason} for s in self.skipped],
             "chunks": self.chunks,
             "embedded": self.embedded,
+            "sentences_embedded": self.sentences,
             "seconds": round(self.seconds, 3),
         }
 
@@ -191,7 +193,11 @@ def _sync_locked(
     ):
         meta.background = background.measure(chroma, embeddings)
         lexical = LexicalIndex.build([c.embedding_text() for c in chunks])
-        snapshot.commit(settings.index_dir, meta, chunks, lexical, documents)
+        # Vectors depend on the embedder: another one's are not reused.
+        same = previous is not None and previous.fingerprint == print_
+        known = snapshot.reusable_sentences(settings.index_dir) if same else {}
+        sentences, report.sentences = sentence_vectors.embed_sentences(chunks, embeddings.embed_array, known, progress)
+        snapshot.commit(settings.index_dir, meta, chunks, lexical, documents, sentences=sentences)
 
     wanted = {c.id for c in chunks}
     vectors.delete_ids(chroma, [i for i in vectors.all_ids(chroma) if i not in wanted])

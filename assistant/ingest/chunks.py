@@ -60,6 +60,26 @@ class Chunk:
         """The passage's sentences as document offsets (the whole passage when it has none)."""
         return sentences_or_whole(self.text, self.start)
 
+    def sentence_units(self) -> list[Span]:
+        """The passage's sentences, each opening with a pronoun joined to the sentence before it in its paragraph
+        (« Elle publie une revue. » is read with the sentence that says who « Elle » is)."""
+        spans = self.sentences()
+        units = []
+        for i, (start, end) in enumerate(spans):
+            before = spans[i - 1] if i else None
+            joined = (
+                before is not None
+                and opens_with_pronoun(self.slice(start, end))
+                and "\n" not in self.slice(before[1], start)
+            )
+            units.append((before[0] if joined and before else start, end))
+        return units
+
+    def sentence_texts(self) -> list[str]:
+        """Every text answering reads and embeds in this passage: its sentences and its sentence units."""
+        spans = dict.fromkeys([*self.sentences(), *self.sentence_units()])
+        return [self.slice(start, end) for start, end in spans]
+
     def metadata(self) -> dict[str, str | int]:
         return {
             "source": self.source,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -170,13 +170,22 @@ class VectorCache:
         self._embed = embed
         self._size = size
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._pinned: Mapping[str, np.ndarray] = {}
         self._lock = threading.Lock()
+
+    def pin(self, vectors: Mapping[str, np.ndarray]) -> None:
+        """Serve ``vectors`` (computed ahead, e.g. at index time) without embedding, never evicted nor cleared."""
+        with self._lock:
+            self._pinned = vectors
 
     def __call__(self, texts: list[str]) -> np.ndarray:
         with self._lock:
-            known = {t: self._vectors[t] for t in texts if t in self._vectors}
-            for text in known:
+            pinned = self._pinned
+            known = {t: pinned[t] for t in texts if t in pinned}
+            cached = {t: self._vectors[t] for t in texts if t not in known and t in self._vectors}
+            for text in cached:
                 self._vectors.move_to_end(text)
+            known |= cached
         missing = [t for t in dict.fromkeys(texts) if t not in known]
         if missing:
             fresh = dict(zip(missing, self._embed(missing), strict=True))

@@ -33,6 +33,7 @@ def result() -> dict[str, Any]:
 def test_bench_measures_both_sides(result: dict[str, Any]) -> None:
     assert result["paragraphs"] == 24 and result["questions"] == 12
     assert result["chunks"] >= 24 and result["embed_seconds"] > 0 and result["index_over_embed"] > 0
+    assert result["sentences"] > result["chunks"] and 0 < result["embed_chunks_seconds"] < result["embed_seconds"]
     # One edited document: only its chunks are embedded again.
     assert 1 <= result["reindex_one_file_embedded"] < result["chunks"]
     assert result["ask_ms"]["n"] == 12 and 0 < result["ask_ms"]["p50"] <= result["ask_ms"]["p95"]
