@@ -378,12 +378,12 @@ def _swapped(claim: str, sources: list[str]) -> bool:
     """Whether the claim turns a source sentence's subject into its object: « L’ONPE est membre de
     l’Observatoire » over « L’Observatoire est membre d’ESN » (who did what to whom, reversed).
 
-    Only for a claim from one sentence: a list ("ONPE is a member of ESN, EuroCAN and ISPCAN") names the subjects
-    of the sentences it gathers. A passive paraphrase ("the Assises are organised by the Observatoire") is dropped
-    too: the quotes still show the fact.
+    Only for a claim from one sentence whose own subject that sentence never names: a list ("ONPE is a member of
+    ESN, EuroCAN and ISPCAN") names the subjects of the sentences it gathers, and « Agnès Gindt-Ducros dirige
+    l’ONPE » over « L’ONPE est dirigé par Agnès Gindt-Ducros » only turns the sentence around.
     """
     subject = _subject(claim)
-    if len(sources) != 1 or subject is None:
+    if len(sources) != 1 or subject is None or subject in tokenize(sources[0]):
         return False
     later = set(tokenize(" ".join(capitalised(" ".join(MARKER.sub(" ", claim).split()[3:])))))
     return (source := _subject(sources[0])) is not None and source != subject and source in later

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -114,6 +115,7 @@ class SearchEngine:
         self.settings = settings
         self.embeddings = embeddings
         self._lock = threading.Lock()
+        self._refreshing = threading.Lock()
         self._snapshot: Snapshot | None = None
         self._store: Chroma | None = None
         self.query_vector = lru_cache(maxsize=256)(self.embeddings.embed_query_array)
@@ -143,11 +145,20 @@ class SearchEngine:
         return self._snapshot
 
     def refresh(self) -> bool:
-        """Load the committed snapshot if it changed; True when it did."""
+        """Load the committed snapshot if it changed; True when it did.
+
+        One thread loads at a time (a web chat's users all call this): the others wait and find it loaded.
+        """
         index_dir = self.settings.index_dir
         name = snapshot.current_name(index_dir)
         if self._snapshot is not None and name == self._snapshot.name:
             return False
+        with self._refreshing:
+            if self._snapshot is not None and snapshot.current_name(index_dir) == self._snapshot.name:
+                return False
+            return self._load(index_dir)
+
+    def _load(self, index_dir: Path) -> bool:
         loaded = snapshot.load(index_dir)
         client = vectors.open_client(index_dir, self.settings.chroma_url)
         store = vectors.vector_store(client, loaded.meta.collection, self.embeddings)
@@ -156,7 +167,7 @@ class SearchEngine:
             loaded.meta.background = background.measure(store, self.embeddings)
         with self._lock:
             self._snapshot, self._store = loaded, store
-        self.sentence_vectors.pin(loaded.sentences)
+            self.sentence_vectors.pin(loaded.sentences)
         return True
 
     def forget(self) -> None:

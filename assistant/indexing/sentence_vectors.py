@@ -70,7 +70,20 @@ def save(directory: Path, vectors: Mapping[str, np.ndarray]) -> None:
 
 
 def saved(directory: Path) -> bool:
+    """Whether ``directory`` holds both files."""
     return (directory / TEXTS).is_file() and (directory / MATRIX).is_file()
+
+
+def rows(directory: Path) -> int | None:
+    """How many vectors the saved matrix holds, read from its header only (None when it is unreadable)."""
+    try:
+        with (directory / MATRIX).open("rb") as handle:
+            version = np.lib.format.read_magic(handle)
+            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _, dtype = read(handle)
+    except (OSError, ValueError, EOFError):
+        return None
+    return int(shape[0]) if len(shape) == 2 and dtype == np.float32 else None
 
 
 def load(directory: Path) -> dict[str, np.ndarray]:
@@ -83,7 +96,12 @@ def load(directory: Path) -> dict[str, np.ndarray]:
     if not saved(directory):
         return {}
     texts = json.loads((directory / TEXTS).read_text(encoding="utf-8"))
-    matrix = np.load(directory / MATRIX, allow_pickle=False)
-    if not isinstance(texts, list) or matrix.dtype != np.float32 or len(texts) != len(matrix):
+    try:
+        matrix = np.load(directory / MATRIX, allow_pickle=False)
+    except EOFError as err:  # an empty or truncated file
+        raise ValueError("sentence vectors: the matrix is truncated") from err
+    if matrix.ndim != 2 or matrix.dtype != np.float32:
+        raise ValueError("sentence vectors: not a float32 matrix")
+    if not isinstance(texts, list) or len(texts) != len(matrix):
         raise ValueError("sentence vectors: texts and rows disagree")
     return dict(zip(texts, matrix, strict=True))

@@ -49,6 +49,7 @@ class Meta:
     lexical: str = ""  # lexical.VERSION the BM25 side was built with
     # How unrelated questions score against this corpus (indexing.background.measure).
     background: dict[str, float] = field(default_factory=dict)
+    sentences: int = 0  # sentence vectors stored (sentence_vectors), checked by intact()
 
 
 @dataclass
@@ -109,7 +110,10 @@ def commit(
     *,
     sentences: dict[str, np.ndarray],
 ) -> str:
-    """Write a snapshot next to the current one, then switch ``CURRENT`` to it atomically."""
+    """Write a snapshot next to the current one, then switch ``CURRENT`` to it atomically.
+
+    ``sentences`` maps each sentence text to its vector (:func:`~assistant.indexing.sentence_vectors.embed_sentences`).
+    """
     name = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**9:09d}"
     root = snapshots_dir(index_dir)
     tmp = root / f"{name}.tmp"
@@ -149,7 +153,7 @@ def prune(index_dir: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def intact(index_dir: Path) -> bool:
+def intact(index_dir: Path, sentences: int | None = None) -> bool:
     """Whether the committed snapshot's files are there and its BM25 covers its chunks.
 
     Cheap (nothing is parsed but the chunk count): an unchanged reindex, which the watcher runs
@@ -163,6 +167,8 @@ def intact(index_dir: Path) -> bool:
         with (path / "chunks.jsonl").open(encoding="utf-8") as handle:
             count = sum(1 for line in handle if line.strip())
         if not (path / "documents.jsonl").is_file() or not sentence_vectors.saved(path):
+            return False
+        if sentences is not None and sentence_vectors.rows(path) != sentences:
             return False
     except OSError:
         return False
@@ -197,7 +203,7 @@ def load(index_dir: Path) -> Snapshot:
             documents = {d.source: d for d in (_document_from(json.loads(x)) for x in handle if x.strip())}
         lexical = LexicalIndex.load(path / "bm25", len(chunks))
         sentences = sentence_vectors.load(path)
-    except (OSError, ValueError, TypeError, KeyError) as err:
+    except (OSError, ValueError, TypeError, KeyError, EOFError) as err:
         raise IndexBroken(
             f"the index in {index_dir} is damaged ({err.__class__.__name__}): run `assistant index --rebuild`"
         ) from err

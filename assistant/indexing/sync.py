@@ -189,7 +189,7 @@ def _sync_locked(
         and not report.embedded
         and (previous.fingerprint, previous.documents, previous.lexical) == (print_, meta.documents, meta.lexical)
         and previous.background.get("version") == background.VERSION
-        and snapshot.intact(settings.index_dir)
+        and snapshot.intact(settings.index_dir, previous.sentences)
     ):
         meta.background = background.measure(chroma, embeddings)
         lexical = LexicalIndex.build([c.embedding_text() for c in chunks])
@@ -197,6 +197,7 @@ def _sync_locked(
         same = previous is not None and previous.fingerprint == print_
         known = snapshot.reusable_sentences(settings.index_dir) if same else {}
         sentences, report.sentences = sentence_vectors.embed_sentences(chunks, embeddings.embed_array, known, progress)
+        meta.sentences = len(sentences)
         snapshot.commit(settings.index_dir, meta, chunks, lexical, documents, sentences=sentences)
 
     wanted = {c.id for c in chunks}

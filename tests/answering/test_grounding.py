@@ -269,13 +269,26 @@ def test_a_list_member_is_read_with_the_passage_introducing_its_list(answerer: E
     listed = Grounder(chunks, answerer.engine.embeddings, lambda terms: terms, intros=[None, 0, 0])
     assert listed.check("Le réseau EuroCAN [2].", question).used == [1]
     assert listed.check("L’ONPE est membre d’ESN [3].", question).used == [2]
-    # The introduction's words are the member's own: « international » is not the claim's addition.
-    assert listed.check("L’ONPE participe au réseau international EuroCAN [2].", question).used == [1]
+    # The introduction's words are the member's own: « inscrit son activité » is not the claim's addition
+    # (read alone, the member needs the introduction cited beside it).
+    inscribed = "L’ONPE inscrit son activité dans le réseau EuroCAN [2]."
+    assert alone.check(inscribed, question).used == [0, 1]
+    assert listed.check(inscribed, question).used == [1]
 
 
 def test_a_claim_reversing_who_did_what_is_dropped(answerer: ExtractiveAnswerer) -> None:
     """What the bundled model wrote for « De quels réseaux internationaux l'ONPE est-il membre ? »
-    (2026-12-03): the sentence's subject became the claim's object."""
-    grounder = _grounder_over(answerer, "L’Observatoire est membre d’ESN (European Social Network).")
-    assert grounder.check("L’ONPE est membre de l’Observatoire [1].").used == []
-    assert grounder.check("L’Observatoire est membre d’ESN [1].").used == [0]
+    (2026-12-03): the sentence's subject became the claim's object. Every word of it is given (ONPE by the
+    list's introduction), so only the roles tell it is wrong."""
+    texts = (
+        "L’ONPE inscrit son activité à l’international dans plusieurs réseaux internationaux, tels que :",
+        "L’Observatoire est membre d’ESN (European Social Network).",
+    )
+    chunks = [Chunk(f"c{n}", "onpe.txt", "Réseaux", "", 100 * n, 100 * n + len(t), t) for n, t in enumerate(texts)]
+    grounder = Grounder(chunks, answerer.engine.embeddings, lambda terms: terms, intros=[None, 0])
+    question = "De quels réseaux internationaux l’ONPE est-il membre ?"
+    assert grounder.check("L’ONPE est membre de l’Observatoire [2].", question).used == []
+    assert grounder.check("L’Observatoire est membre d’ESN [2].", question).used == [1]
+    # A sentence turned around, naming both, is not a swap.
+    turned = _grounder_over(answerer, "L’ONPE est dirigé par Agnès Gindt-Ducros depuis 2019.")
+    assert turned.check("Agnès Gindt-Ducros dirige l’ONPE depuis 2019 [1].").used == [0]

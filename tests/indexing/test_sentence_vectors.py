@@ -77,8 +77,14 @@ def test_old_or_damaged_sentence_vectors(
     assert report.embedded == 0 and report.sentences > 0
     assert SearchEngine.open(settings, embeddings).snapshot.sentences
 
+    # A truncated matrix: a clear message, and a plain `assistant index` writes the vectors again.
+    (_current(settings) / sentence_vectors.MATRIX).write_bytes(b"")
+    with pytest.raises(IndexBroken, match="--rebuild"):
+        SearchEngine.open(settings, embeddings)
+    repaired = sync(settings, embeddings=embeddings, progress=False)
+    assert repaired.embedded == 0 and repaired.sentences > 0
+    assert SearchEngine.open(settings, embeddings).snapshot.sentences
+    # Texts that disagree with the matrix: a clear message too.
     (_current(settings) / sentence_vectors.TEXTS).write_text('["une seule phrase"]', encoding="utf-8")
     with pytest.raises(IndexBroken, match="--rebuild"):
         SearchEngine.open(settings, embeddings)
-    repaired = sync(settings, embeddings=embeddings, progress=False, rebuild=True)
-    assert repaired.sentences > 0 and SearchEngine.open(settings, embeddings).snapshot.sentences
