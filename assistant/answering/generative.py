@@ -28,6 +28,7 @@ from dataclasses import replace
 from langchain_core.language_models import BaseChatModel
 
 from assistant.answering.answerability import clearly_answerable
+from assistant.answering.claims import Checked
 from assistant.answering.conversation import (
     Question,
     is_follow_up,
@@ -36,7 +37,7 @@ from assistant.answering.conversation import (
     retrieval_query,
 )
 from assistant.answering.extractive import ExtractiveAnswerer
-from assistant.answering.grounding import Checked, Grounder
+from assistant.answering.grounding import Grounder
 from assistant.answering.lists import complete_list, list_intros
 from assistant.answering.prompting import (
     answer_messages,

@@ -16,7 +16,7 @@ Example:
 
 from __future__ import annotations
 
-from assistant.answering.grounding import ACRONYM, SUPPORTED, Checked
+from assistant.answering.claims import ACRONYM, SUPPORTED, Checked
 from assistant.answering.types import MARKER
 from assistant.ingest.chunks import Chunk
 

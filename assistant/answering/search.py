@@ -148,6 +148,10 @@ class SearchEngine:
         """Load the committed snapshot if it changed; True when it did.
 
         One thread loads at a time (a web chat's users all call this): the others wait and find it loaded.
+
+        Raises:
+            IndexBroken: the new snapshot cannot be read.
+            EmbedderMismatch: it was built with another embedder than this process's.
         """
         index_dir = self.settings.index_dir
         name = snapshot.current_name(index_dir)
@@ -160,6 +164,12 @@ class SearchEngine:
 
     def _load(self, index_dir: Path) -> bool:
         loaded = snapshot.load(index_dir)
+        # Another process may have rebuilt the index with another embedder: its vectors cannot be compared.
+        if self._snapshot is not None and loaded.meta.embedder != self.embeddings.identity:
+            raise EmbedderMismatch(
+                f"the index was rebuilt with embedder {loaded.meta.embedder!r} while this process uses "
+                f"{self.embeddings.identity!r}: restart it with ASSISTANT_EMBEDDER={loaded.meta.embedder}"
+            )
         client = vectors.open_client(index_dir, self.settings.chroma_url)
         store = vectors.vector_store(client, loaded.meta.collection, self.embeddings)
         _check_vectors(client, loaded, index_dir)

@@ -39,9 +39,10 @@ def embed_sentences(
     embed: Callable[[list[str]], np.ndarray],
     known: Mapping[str, np.ndarray],
     progress: bool = True,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> tuple[dict[str, np.ndarray], int]:
     """The vector of every sentence (and sentence unit) of ``chunks``, reusing ``known`` ones; and how many
-    were embedded."""
+    were embedded. ``on_progress(done, total)`` follows the embedding (the web chat's progress bar)."""
     texts = dict.fromkeys(t for chunk in chunks for t in chunk.sentence_texts())
     vectors = {t: known[t] for t in texts if t in known}
     # By length: each batch pads to its longest text.
@@ -52,6 +53,8 @@ def embed_sentences(
             batch = missing[i : i + EMBED_BATCH]
             vectors.update(zip(batch, embed(batch), strict=True))
             bar.update(len(batch))
+            if on_progress:
+                on_progress(i + len(batch), len(missing))
     return vectors, len(missing)
 
 

@@ -153,16 +153,21 @@ def prune(index_dir: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
+def current_path(index_dir: Path) -> Path | None:
+    """The committed snapshot's directory (None when nothing is committed)."""
+    name = current_name(index_dir)
+    return None if name is None else snapshots_dir(index_dir) / name
+
+
 def intact(index_dir: Path, sentences: int | None = None) -> bool:
     """Whether the committed snapshot's files are there and its BM25 covers its chunks.
 
     Cheap (nothing is parsed but the chunk count): an unchanged reindex, which the watcher runs
     often, uses it to decide whether the snapshot must be written again.
     """
-    name = current_name(index_dir)
-    if name is None:
+    path = current_path(index_dir)
+    if path is None:
         return False
-    path = snapshots_dir(index_dir) / name
     try:
         with (path / "chunks.jsonl").open(encoding="utf-8") as handle:
             count = sum(1 for line in handle if line.strip())
@@ -175,13 +180,18 @@ def intact(index_dir: Path, sentences: int | None = None) -> bool:
     return LexicalIndex.saved_size(path / "bm25") == max(count, 1)
 
 
-def load_meta(index_dir: Path) -> Meta:
-    """The committed snapshot's metadata only (cheap)."""
-    name = current_name(index_dir)
-    if name is None:
+def _committed(index_dir: Path) -> Path:
+    path = current_path(index_dir)
+    if path is None:
         raise IndexMissing(f"no index in {index_dir}: run `assistant index` first")
+    return path
+
+
+def load_meta(index_dir: Path, path: Path | None = None) -> Meta:
+    """The committed snapshot's metadata only (cheap); ``path``: that snapshot's directory, when known."""
+    path = path or _committed(index_dir)
     try:
-        data = json.loads((snapshots_dir(index_dir) / name / "meta.json").read_text(encoding="utf-8"))
+        data = json.loads((path / "meta.json").read_text(encoding="utf-8"))
         if data.get("format") != FORMAT_VERSION:
             raise ValueError("format version")
         return Meta(**data)
@@ -193,9 +203,8 @@ def load_meta(index_dir: Path) -> Meta:
 
 def load(index_dir: Path) -> Snapshot:
     """The committed snapshot with its chunks and BM25 index."""
-    meta = load_meta(index_dir)
-    name = current_name(index_dir) or ""
-    path = snapshots_dir(index_dir) / name
+    path = _committed(index_dir)  # read once: a reindex may commit another meanwhile
+    meta = load_meta(index_dir, path)
     try:
         with (path / "chunks.jsonl").open(encoding="utf-8") as handle:
             chunks = [Chunk(**json.loads(line)) for line in handle if line.strip()]
@@ -207,13 +216,13 @@ def load(index_dir: Path) -> Snapshot:
         raise IndexBroken(
             f"the index in {index_dir} is damaged ({err.__class__.__name__}): run `assistant index --rebuild`"
         ) from err
-    return Snapshot(name=name, meta=meta, chunks=chunks, lexical=lexical, documents=documents, sentences=sentences)
+    return Snapshot(name=path.name, meta=meta, chunks=chunks, lexical=lexical, documents=documents, sentences=sentences)
 
 
 def reusable_sentences(index_dir: Path) -> dict[str, np.ndarray]:
     """The committed snapshot's sentence vectors, for a reindex to reuse (empty when they cannot be read)."""
-    name = current_name(index_dir)
+    path = current_path(index_dir)
     try:
-        return sentence_vectors.load(snapshots_dir(index_dir) / name) if name else {}
+        return sentence_vectors.load(path) if path else {}
     except (OSError, ValueError):
         return {}

@@ -40,6 +40,8 @@ from assistant.models.embeddings import SentenceTransformerEmbeddings, load_embe
 # Bump when chunking changes in a way that must re-embed everything.
 CHUNKER_VERSION = 1
 EMBED_BATCH = 128
+# on_progress(done, total, what): embedding progress, ``what`` being "chunks" then "sentences".
+Progress = Callable[[int, int, str], None]
 
 
 @dataclass
@@ -107,9 +109,7 @@ def _count_changes(report: IndexReport, previous: snapshot.Meta | None, document
     report.deleted = len(set(before) - {doc.source for doc in documents})
 
 
-def _embed_missing(
-    chroma: Chroma, chunks: list[Chunk], progress: bool, on_progress: Callable[[int, int], None] | None
-) -> int:
+def _embed_missing(chroma: Chroma, chunks: list[Chunk], progress: bool, on_progress: Progress | None) -> int:
     present = vectors.present_ids(chroma, [c.id for c in chunks])
     # By length: each batch pads to its longest text, so similar lengths waste no compute.
     missing = sorted((c for c in chunks if c.id not in present), key=lambda c: len(c.embedding_text()))
@@ -121,7 +121,7 @@ def _embed_missing(
             )
             bar.update(len(batch))
             if on_progress:
-                on_progress(i + len(batch), len(missing))
+                on_progress(i + len(batch), len(missing), "chunks")
     return len(missing)
 
 
@@ -137,9 +137,11 @@ def sync(
     rebuild: bool = False,
     embeddings: SentenceTransformerEmbeddings | None = None,
     progress: bool = True,
-    on_progress: Callable[[int, int], None] | None = None,
+    on_progress: Progress | None = None,
 ) -> IndexReport:
     """Index ``settings.corpus`` into ``settings.index_dir`` (one writer at a time).
+
+    ``on_progress`` follows the embedding (:data:`Progress`).
 
     Raises:
         IndexBusy: another process holds the writer lock.
@@ -156,7 +158,7 @@ def _sync_locked(
     rebuild: bool,
     embeddings: SentenceTransformerEmbeddings | None,
     progress: bool,
-    on_progress: Callable[[int, int], None] | None,
+    on_progress: Progress | None,
 ) -> IndexReport:
     documents, skipped = load_corpus(settings.corpus, settings.max_file_mb)
     embeddings = embeddings or load_embeddings(settings.embedder, settings.batch_size)
@@ -196,7 +198,10 @@ def _sync_locked(
         # Vectors depend on the embedder: another one's are not reused.
         same = previous is not None and previous.fingerprint == print_
         known = snapshot.reusable_sentences(settings.index_dir) if same else {}
-        sentences, report.sentences = sentence_vectors.embed_sentences(chunks, embeddings.embed_array, known, progress)
+        follow = None if on_progress is None else lambda done, total: on_progress(done, total, "sentences")
+        sentences, report.sentences = sentence_vectors.embed_sentences(
+            chunks, embeddings.embed_array, known, progress, follow
+        )
         meta.sentences = len(sentences)
         snapshot.commit(settings.index_dir, meta, chunks, lexical, documents, sentences=sentences)
 

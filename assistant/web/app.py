@@ -198,8 +198,9 @@ class Handlers:
         return "Merci, votre avis est enregistré."
 
     def reindex(self, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008 (Gradio's idiom)
-        def on_progress(done: int, total: int) -> None:
-            progress((done, total), desc="Calcul des plongements", unit="passages")
+        def on_progress(done: int, total: int, what: str) -> None:
+            unit = "phrases" if what == "sentences" else "passages"
+            progress((done, total), desc=f"Calcul des plongements ({unit})", unit=unit)
 
         return self.service.reindex(on_progress), self.service.index_status()
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from assistant.answering.conversation import Question
 from assistant.answering.extractive import ExtractiveAnswerer
@@ -27,7 +27,7 @@ from assistant.answering.search import SearchEngine
 from assistant.answering.types import Answer, Preview, final_answer
 from assistant.config import Settings
 from assistant.errors import IndexBusy
-from assistant.indexing.sync import IndexReport, sync
+from assistant.indexing.sync import IndexReport, Progress, sync
 from assistant.models.chat import describe
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class ChatService:
 
     # -- reindexing ------------------------------------------------------------------------
 
-    def reindex(self, on_progress: Callable[[int, int], None] | None = None) -> str:
+    def reindex(self, on_progress: Progress | None = None) -> str:
         """Bring the index in line with the corpus; a summary in French for the UI."""
         if not self._reindex_lock.acquire(blocking=False):
             return "Une réindexation est déjà en cours."

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.answering.claims import split_claims
 from assistant.answering.extractive import ExtractiveAnswerer
-from assistant.answering.grounding import Grounder, split_claims
+from assistant.answering.grounding import Grounder
 from assistant.ingest.chunks import Chunk
 
 

@@ -56,9 +56,12 @@ def test_answers_embed_no_passage_sentence_and_reindex_embeds_only_new_ones(
 
     text = "# Colloque\n\nLe colloque de Dijon a lieu en mars. Il dure un jour."
     (corpus_copy / "nouveau.md").write_text(text, encoding="utf-8")
-    added = sync(settings, embeddings=embeddings, progress=False)
+    events: list[tuple[int, int, str]] = []
+    added = sync(settings, embeddings=embeddings, progress=False, on_progress=lambda *e: events.append(e))
     # Two sentences, and the second read with the first (it opens with a pronoun).
     assert added.sentences == 3
+    # The web chat's progress bar follows both phases to their end.
+    assert events[-1] == (3, 3, "sentences") and (added.embedded, added.embedded, "chunks") in events
 
 
 def test_old_or_damaged_sentence_vectors(

@@ -1,0 +1,103 @@
+"""Claims: a generated answer split into pieces that each carry their citation markers, and the checked answer
+rebuilt from the claims kept, markers renumbered to the passages used.
+
+Example:
+    >>> [(c.text, c.cites) for c in split_claims("L’ONPE est membre d’ESN [1], d’EUSARF [2]. Il publie [1].")]
+    [('L’ONPE est membre d’ESN', [1]), (', d’EUSARF.', [2]), ('Il publie.', [1])]
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.answering.types import MARKER
+from assistant.ingest.chunks import Span, sentence_spans
+
+# Names with two capitals or more: ESN, EuroCAN, ISPCAN.
+ACRONYM = re.compile(r"\b[A-Z][A-Za-z0-9]{0,8}[A-Z][A-Za-z0-9]{0,8}\b")
+SUPPORTED, PARTIAL, UNSUPPORTED = "supported", "partial", "unsupported"
+
+
+@dataclass
+class Claim:
+    """A piece of the answer ending with its markers (a sentence, or a list item inside one)."""
+
+    text: str
+    cites: list[int]  # marker numbers as written (1-based) until checked, then passage indices
+    sentence: int  # which sentence it belongs to, to rebuild the text
+    quotes: dict[int, Span] = field(default_factory=dict)
+    status: str = SUPPORTED
+
+
+@dataclass
+class Checked:
+    """The answer as shown: supported claims, renumbered markers, what was dropped."""
+
+    text: str
+    used: list[int]  # passage indices (0-based), in the order of the new numbers
+    quotes: dict[int, Span]  # passage index -> document offsets of the supporting sentence
+    dropped: list[str]
+    not_found: bool = False
+    # Each claim as shown (``{"text", "status", "citations"}``, citations in the new numbers), then those dropped.
+    claims: list[dict[str, Any]] = field(default_factory=list)
+
+
+_MARKER_RUN = re.compile(rf"(?:\s*{MARKER.pattern})+")
+
+
+def split_claims(text: str) -> list[Claim]:
+    """The answer's claims with the marker numbers each carries.
+
+    A sentence is split after each run of markers followed by more text ("ESN [1], EUSARF [2].")
+    so that each item is checked against its own passage; markers after a full stop belong to
+    the sentence before.
+    """
+    claims: list[Claim] = []
+    sentence = 0
+    for raw in text.splitlines():
+        line = raw.strip().lstrip("-*• ").strip()
+        for start, end in sentence_spans(line):
+            piece, position = line[start:end], 0
+            if not any(ch.isalnum() for ch in MARKER.sub("", piece)):  # markers left alone after a full stop
+                if claims:
+                    claims[-1].cites.extend(int(n) for n in MARKER.findall(piece))
+                continue
+            for run in _MARKER_RUN.finditer(piece):
+                _add(claims, piece[position : run.start()], MARKER.findall(run.group()), sentence)
+                position = run.end()
+            _add(claims, piece[position:], [], sentence)
+            sentence += 1
+    return claims
+
+
+def _add(claims: list[Claim], text: str, numbers: list[str], sentence: int) -> None:
+    if any(ch.isalnum() for ch in text):
+        claims.append(Claim(text.strip(), [int(n) for n in numbers], sentence))
+    elif claims and claims[-1].sentence == sentence:  # trailing punctuation of the sentence
+        claims[-1].text += text.strip()
+
+
+def renumber(claims: list[Claim], dropped: list[str]) -> Checked:
+    used: list[int] = []
+    quotes: dict[int, Span] = {}
+    sentences: dict[int, str] = {}
+    for claim in claims:
+        for i in claim.cites:
+            if i not in used:
+                used.append(i)
+                quotes[i] = claim.quotes[i]
+        markers = "".join(f"[{used.index(i) + 1}]" for i in claim.cites)
+        text = claim.text if claim.sentence in sentences else claim.text.lstrip(",;: ")
+        end = text[-1] if text[-1] in ".!?…;:," else ""
+        piece = f"{text[: len(text) - len(end)].rstrip()} {markers}{end}"
+        before = sentences.get(claim.sentence)
+        sentences[claim.sentence] = piece if before is None else before + ("" if piece[0] in ",;:" else " ") + piece
+    rebuilt = [body if body[-1] in ".!?…" else body.rstrip(",;:") + "." for body in sentences.values()]
+    shown = [
+        {"text": c.text.lstrip(",;: "), "status": c.status, "citations": [used.index(i) + 1 for i in c.cites]}
+        for c in claims
+    ]
+    unsupported = [{"text": text, "status": UNSUPPORTED, "citations": []} for text in dropped]
+    return Checked(" ".join(rebuilt), used, quotes, dropped, claims=shown + unsupported)
