@@ -108,6 +108,25 @@ def _check_vectors(client: ClientAPI, current: Snapshot, index_dir: object) -> N
         )
 
 
+def _same_embedder(indexed: str, running: str, starting: bool) -> None:
+    """Vectors of two embedders cannot be compared: refuse an index built with another one than this process's.
+
+    Raises:
+        EmbedderMismatch: they differ.
+    """
+    if indexed == running:
+        return
+    if starting:
+        raise EmbedderMismatch(
+            f"the index was built with embedder {indexed!r} but {running!r} is configured: "
+            "run `assistant index --rebuild` (or set ASSISTANT_EMBEDDER back)"
+        )
+    raise EmbedderMismatch(
+        f"the index was rebuilt with embedder {indexed!r} while this process uses {running!r}: "
+        f"restart it with ASSISTANT_EMBEDDER={indexed}"
+    )
+
+
 class SearchEngine:
     """Hybrid search over the committed snapshot; reloads it when a reindex commits a new one."""
 
@@ -131,12 +150,7 @@ class SearchEngine:
             IndexMissing, IndexBroken: no usable index.
             EmbedderMismatch: the index was built with another embedder.
         """
-        meta = snapshot.load_meta(settings.index_dir)
-        if meta.embedder != settings.embedder:
-            raise EmbedderMismatch(
-                f"the index was built with embedder {meta.embedder!r} but {settings.embedder!r} is configured: "
-                "run `assistant index --rebuild` (or set ASSISTANT_EMBEDDER back)"
-            )
+        _same_embedder(snapshot.load_meta(settings.index_dir).embedder, settings.embedder, starting=True)
         return cls(settings, embeddings or load_embeddings(settings.embedder, settings.batch_size))
 
     @property
@@ -150,7 +164,9 @@ class SearchEngine:
         One thread loads at a time (a web chat's users all call this): the others wait and find it loaded.
 
         Raises:
+            IndexMissing: the index was removed (a rebuild that could not open the old store).
             IndexBroken: the new snapshot cannot be read.
+            StoreError: the vector store cannot be opened.
             EmbedderMismatch: it was built with another embedder than this process's.
         """
         index_dir = self.settings.index_dir
@@ -163,13 +179,7 @@ class SearchEngine:
             return self._load(index_dir)
 
     def _load(self, index_dir: Path) -> bool:
-        loaded = snapshot.load(index_dir)
-        # Another process may have rebuilt the index with another embedder: its vectors cannot be compared.
-        if self._snapshot is not None and loaded.meta.embedder != self.embeddings.identity:
-            raise EmbedderMismatch(
-                f"the index was rebuilt with embedder {loaded.meta.embedder!r} while this process uses "
-                f"{self.embeddings.identity!r}: restart it with ASSISTANT_EMBEDDER={loaded.meta.embedder}"
-            )
+        loaded = self._read(index_dir)
         client = vectors.open_client(index_dir, self.settings.chroma_url)
         store = vectors.vector_store(client, loaded.meta.collection, self.embeddings)
         _check_vectors(client, loaded, index_dir)
@@ -179,6 +189,22 @@ class SearchEngine:
             self._snapshot, self._store = loaded, store
             self.sentence_vectors.pin(loaded.sentences)
         return True
+
+    def _read(self, index_dir: Path) -> Snapshot:
+        """The committed snapshot, its embedder checked before anything else is read.
+
+        A reindex in this process (the web chat's) may commit and prune while this reads: then the new one is read.
+        """
+        for attempt in (1, 2):
+            path = snapshot.committed(index_dir)
+            try:
+                meta = snapshot.load_meta(index_dir, path)
+                _same_embedder(meta.embedder, self.embeddings.identity, self._snapshot is None)
+                return snapshot.load(index_dir, path)
+            except IndexBroken:
+                if attempt == 2 or snapshot.current_path(index_dir) == path:
+                    raise
+        raise AssertionError("unreachable")
 
     def forget(self) -> None:
         """Drop cached question and sentence vectors (a benchmark times questions as if new); the index's own

@@ -180,7 +180,12 @@ def intact(index_dir: Path, sentences: int | None = None) -> bool:
     return LexicalIndex.saved_size(path / "bm25") == max(count, 1)
 
 
-def _committed(index_dir: Path) -> Path:
+def committed(index_dir: Path) -> Path:
+    """The committed snapshot's directory.
+
+    Raises:
+        IndexMissing: nothing is committed.
+    """
     path = current_path(index_dir)
     if path is None:
         raise IndexMissing(f"no index in {index_dir}: run `assistant index` first")
@@ -189,7 +194,7 @@ def _committed(index_dir: Path) -> Path:
 
 def load_meta(index_dir: Path, path: Path | None = None) -> Meta:
     """The committed snapshot's metadata only (cheap); ``path``: that snapshot's directory, when known."""
-    path = path or _committed(index_dir)
+    path = path or committed(index_dir)
     try:
         data = json.loads((path / "meta.json").read_text(encoding="utf-8"))
         if data.get("format") != FORMAT_VERSION:
@@ -201,9 +206,9 @@ def load_meta(index_dir: Path, path: Path | None = None) -> Meta:
         ) from err
 
 
-def load(index_dir: Path) -> Snapshot:
-    """The committed snapshot with its chunks and BM25 index."""
-    path = _committed(index_dir)  # read once: a reindex may commit another meanwhile
+def load(index_dir: Path, path: Path | None = None) -> Snapshot:
+    """The committed snapshot (or the one in ``path``) with its chunks and BM25 index, all read from one directory."""
+    path = path or committed(index_dir)
     meta = load_meta(index_dir, path)
     try:
         with (path / "chunks.jsonl").open(encoding="utf-8") as handle:

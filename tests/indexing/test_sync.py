@@ -149,3 +149,33 @@ def test_new_lexical_settings_rebuild_bm25_without_reembedding(
     assert report.embedded == 0
     assert snapshot.current_name(settings.index_dir) != before
     assert snapshot.load_meta(settings.index_dir).lexical == "bm25-other-parameters"
+
+
+def test_a_snapshot_pruned_while_it_is_read_gives_way_to_the_new_one(
+    corpus_copy: Path,
+    make_settings: MakeSettings,
+    embeddings: SentenceTransformerEmbeddings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The web chat reindexes in its own process: a commit and prune may fall between choosing a snapshot and
+    reading it. The reader then reads the new one, instead of calling the index damaged."""
+    settings = make_settings(corpus_copy)
+    sync(settings, embeddings=embeddings, progress=False)
+    engine = SearchEngine.open(settings, embeddings)
+    (corpus_copy / "colloque.md").write_text("# Colloque\n\nLe colloque de Dijon a lieu en mars.", encoding="utf-8")
+    sync(settings, embeddings=embeddings, progress=False)
+    read = snapshot.load
+    raced: list[Path] = []
+
+    def racing(index_dir: Path, path: Path | None = None) -> snapshot.Snapshot:
+        if path is not None and not raced:  # another reindex commits and prunes the chosen snapshot
+            raced.append(path)
+            (corpus_copy / "colloque.md").write_text("# Colloque\n\nLe colloque de Lyon a lieu en mai.", "utf-8")
+            sync(settings, embeddings=embeddings, progress=False)
+        return read(index_dir, path)
+
+    monkeypatch.setattr(snapshot, "load", racing)
+    assert engine.refresh()
+    assert raced and not raced[0].exists()
+    assert engine.snapshot.name == snapshot.current_name(settings.index_dir)
+    assert "Lyon" in ExtractiveAnswerer(engine).ask("Où a lieu le colloque ?").answer
