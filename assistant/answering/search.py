@@ -195,16 +195,18 @@ class SearchEngine:
 
         A reindex in this process (the web chat's) may commit and prune while this reads: then the new one is read.
         """
-        for attempt in (1, 2):
-            path = snapshot.committed(index_dir)
-            try:
-                meta = snapshot.load_meta(index_dir, path)
-                _same_embedder(meta.embedder, self.embeddings.identity, self._snapshot is None)
-                return snapshot.load(index_dir, path)
-            except IndexBroken:
-                if attempt == 2 or snapshot.current_path(index_dir) == path:
-                    raise
-        raise AssertionError("unreachable")
+        path = snapshot.committed(index_dir)
+        try:
+            return self._read_at(index_dir, path)
+        except IndexBroken:
+            if snapshot.current_path(index_dir) == path:
+                raise
+        return self._read_at(index_dir, snapshot.committed(index_dir))
+
+    def _read_at(self, index_dir: Path, path: Path) -> Snapshot:
+        meta = snapshot.load_meta(index_dir, path)
+        _same_embedder(meta.embedder, self.embeddings.identity, starting=self._snapshot is None)
+        return snapshot.load(index_dir, path, meta)
 
     def forget(self) -> None:
         """Drop cached question and sentence vectors (a benchmark times questions as if new); the index's own

@@ -206,10 +206,11 @@ def load_meta(index_dir: Path, path: Path | None = None) -> Meta:
         ) from err
 
 
-def load(index_dir: Path, path: Path | None = None) -> Snapshot:
-    """The committed snapshot (or the one in ``path``) with its chunks and BM25 index, all read from one directory."""
+def load(index_dir: Path, path: Path | None = None, meta: Meta | None = None) -> Snapshot:
+    """The committed snapshot (or the one in ``path``, whose ``meta`` may already be read) with its chunks and BM25
+    index, all read from one directory."""
     path = path or committed(index_dir)
-    meta = load_meta(index_dir, path)
+    meta = meta or load_meta(index_dir, path)
     try:
         with (path / "chunks.jsonl").open(encoding="utf-8") as handle:
             chunks = [Chunk(**json.loads(line)) for line in handle if line.strip()]

@@ -167,12 +167,12 @@ def test_a_snapshot_pruned_while_it_is_read_gives_way_to_the_new_one(
     read = snapshot.load
     raced: list[Path] = []
 
-    def racing(index_dir: Path, path: Path | None = None) -> snapshot.Snapshot:
+    def racing(index_dir: Path, path: Path | None = None, meta: snapshot.Meta | None = None) -> snapshot.Snapshot:
         if path is not None and not raced:  # another reindex commits and prunes the chosen snapshot
             raced.append(path)
             (corpus_copy / "colloque.md").write_text("# Colloque\n\nLe colloque de Lyon a lieu en mai.", "utf-8")
             sync(settings, embeddings=embeddings, progress=False)
-        return read(index_dir, path)
+        return read(index_dir, path, meta)
 
     monkeypatch.setattr(snapshot, "load", racing)
     assert engine.refresh()
