@@ -147,18 +147,23 @@ def signals(
     ideal = engine.snapshot.lexical.ideal(query)
     cross = float(hits[best_dense].chunk.language != language)
     cover_top3 = coverage(terms, top)
+    # One passage found (a one-passage corpus, a search limited to a short document): nothing to stand out
+    # from, so the gaps say nothing; unknown (NaN) reads as the fitted data's average (Model.raw).
+    alone = math.nan if len(hits) < 2 else None
     features = {
         "dense_z": (dense[best_dense] - background.get("mean", 0.0)) / max(background.get("std", 0.0), 0.01)
         if "mean" in background
         else 0.0,
-        "dense_gap": dense[best_dense] - float(np.median([d for i, d in enumerate(dense) if i != best_dense] or [0])),
-        "fused_gap": hits[0].score - (hits[1].score if len(hits) > 1 else 0.0),
+        "dense_gap": dense[best_dense] - float(np.median([d for i, d in enumerate(dense) if i != best_dense]))
+        if alone is None
+        else alone,
+        "fused_gap": hits[0].score - hits[1].score if alone is None else alone,
         "bm25_ratio": min(2.0, max(h.lexical for h in hits) / ideal) if ideal > 0 else 0.0,
         "cover_top1": coverage(terms, passages[0]),
         "cover_top3": cover_top3,
         "cover_corpus": coverage(terms, known),
         "missing_info": max((t.weight for t in terms if t.stem not in top), default=0.0),
-        "agree": float(best_dense == max(range(len(hits)), key=lambda i: hits[i].lexical)),
+        "agree": float(best_dense == max(range(len(hits)), key=lambda i: hits[i].lexical)) if alone is None else alone,
         "cross": cross,
         "cross_cover": cross * cover_top3,
     }
@@ -215,6 +220,7 @@ class Model:
     def raw(self, features: dict[str, float]) -> float:
         """The logistic model's probability, before calibration."""
         x = (np.asarray([features[name] for name in FEATURES]) - self.mean) / self.scale
+        x = np.nan_to_num(x, nan=0.0)  # an unknown signal: the average, no evidence either way
         return 1.0 / (1.0 + math.exp(-float(x @ self.coef + self.intercept)))
 
     def probability(self, features: dict[str, float]) -> float:

@@ -211,7 +211,10 @@ def english(items: list[Item], settings: Settings, cache: Path) -> dict[str, str
 
 
 def _matrix(rows: list[Example]) -> tuple[np.ndarray, np.ndarray]:
-    return np.asarray([[r.features[f] for f in FEATURES] for r in rows]), np.asarray([r.answerable for r in rows])
+    x = np.asarray([[r.features[f] for f in FEATURES] for r in rows], dtype=np.float64)
+    # A signal unknown for one search (one passage found: no gap) reads as the average, as Model.raw reads it.
+    x = np.where(np.isnan(x), np.nanmean(x, axis=0), x)
+    return x, np.asarray([r.answerable for r in rows])
 
 
 def fit(rows: list[Example], seed: int = 0) -> dict[str, Any]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -141,3 +143,22 @@ def test_bad_questions_get_a_clear_answer_or_abstention(onpe_settings: Settings)
     assert "XQZT" in replies[2]["missing"]  # named as written: "they do not mention « XQZT »"
     assert "error" not in replies[5] and 0.0 <= replies[5]["confidence"] <= 1.0
     assert replies[6]["error"].startswith("the question is too long")
+
+
+def test_one_passage_found_is_not_a_standout(
+    tmp_path: Path, make_settings: Callable[..., Settings], embeddings: SentenceTransformerEmbeddings
+) -> None:
+    """With one passage there is no second one to stand out from: the gaps must not read as certainty (they
+    did: an unrelated sentence got confidence 1.0 in a one-passage corpus or a search limited to one note)."""
+    from assistant.indexing.sync import sync
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "note.txt").write_text("Le protocole Zéphyr prévoit une réunion mensuelle des équipes.", encoding="utf-8")
+    settings = make_settings(corpus)
+    sync(settings, embeddings=embeddings, progress=False)
+    answerer = ExtractiveAnswerer(SearchEngine.open(settings, embeddings))
+    unrelated = answerer.ask("Which networks is ONPE a member of?")
+    assert unrelated.abstained and unrelated.confidence < 0.2
+    related = answerer.ask("Que prévoit le protocole Zéphyr ?")
+    assert not related.abstained and "réunion mensuelle" in related.answer
