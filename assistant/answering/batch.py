@@ -1,11 +1,11 @@
 """Batch answering (``assistant ask -``): one JSON request per line in, one JSON answer per line out.
 
-A request is ``{"question": str, "history": [str]}``. A line that cannot be answered gives an
-``{"error": …}`` object in its place, so the output keeps one line per request.
+A request is ``{"question": str, "history": [str], "sources": [pattern]}`` (history and sources optional).
+A line that cannot be answered gives an ``{"error": …}`` object in its place, so the output keeps one line per request.
 
 Example (``answerer`` an :class:`~assistant.answering.extractive.ExtractiveAnswerer`):
     >>> lines = ['{"question": "Qu\\'est-ce que EuroCAN ?"}', "", '{"question": " "}', "[1, 2]"]
-    >>> [sorted(reply)[:2] for reply in answer_lines(answerer, lines)]
+    >>> [sorted(reply)[:2] for reply in answer_lines(answerer, lines, 2000)]
     [['abstained', 'answer'], ['error', 'question'], ['error']]
 """
 
@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from assistant.answering.conversation import Question
 from assistant.answering.modes import Answerer
 from assistant.errors import QuestionError
 
@@ -28,7 +29,7 @@ def _request(line: str) -> dict[str, Any]:
     return request
 
 
-def answer_lines(answerer: Answerer, lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+def answer_lines(answerer: Answerer, lines: Iterable[str], max_chars: int) -> Iterator[dict[str, Any]]:
     """The JSON object answering each non-blank line of ``lines``, in order."""
     for line in lines:
         if not line.strip():
@@ -40,6 +41,7 @@ def answer_lines(answerer: Answerer, lines: Iterable[str]) -> Iterator[dict[str,
             continue
         history = [str(h) for h in request.get("history") or []]
         try:
-            yield answerer.ask(str(request.get("question", "")), history).as_json()
+            asked = Question.parse(str(request.get("question", "")), history, max_chars, request.get("sources"))
+            yield answerer.ask(asked).as_json()
         except QuestionError as err:
             yield {"question": request.get("question"), "error": str(err)}

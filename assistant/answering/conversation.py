@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.answering.answer_type import capitalised
+from assistant.answering.sources import clean_patterns
 from assistant.config import DEFAULT_MAX_QUESTION_CHARS as MAX_QUESTION_CHARS
 from assistant.errors import QuestionError
 from assistant.indexing.lexical import tokenize
@@ -63,16 +64,24 @@ class Question:
     text: str
     history: tuple[str, ...] = ()
     language: str = "fr"
+    # Glob patterns or folders the search is limited to (assistant.answering.sources); none: the whole corpus.
+    sources: tuple[str, ...] = ()
 
     @classmethod
-    def parse(cls, text: object, history: Sequence[str] | None = None, max_chars: int = MAX_QUESTION_CHARS) -> Question:
-        """Clean ``text`` and detect its language.
+    def parse(
+        cls,
+        text: object,
+        history: Sequence[str] | None = None,
+        max_chars: int = MAX_QUESTION_CHARS,
+        sources: object = None,
+    ) -> Question:
+        """Clean ``text`` and detect its language; ``sources`` limit the search to chosen documents.
 
         Raises:
-            QuestionError: see :func:`clean_question`.
+            QuestionError: see :func:`clean_question` and :func:`~assistant.answering.sources.clean_patterns`.
         """
         cleaned = clean_question(text, max_chars)
-        return cls(cleaned, tuple(history or ()), detect_language(cleaned))
+        return cls(cleaned, tuple(history or ()), detect_language(cleaned), clean_patterns(sources))
 
     @classmethod
     def of(cls, question: str | Question, history: Sequence[str] | None, max_chars: int) -> Question:

@@ -16,6 +16,7 @@ Example (``settings`` name the indexed ONPE corpus):
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -30,9 +31,10 @@ from pydantic import ConfigDict
 
 from assistant.answering.answerability import answerable, assess, min_confidence, relevance
 from assistant.answering.conversation import Question, retrieval_query
+from assistant.answering.sources import chosen
 from assistant.answering.types import Hit, Retrieved
 from assistant.config import Settings
-from assistant.errors import EmbedderMismatch, IndexBroken
+from assistant.errors import EmbedderMismatch, IndexBroken, QuestionError
 from assistant.indexing import background, snapshot, vectors
 from assistant.indexing.lexical import best_of, tokenize
 from assistant.indexing.snapshot import Snapshot
@@ -214,8 +216,12 @@ class SearchEngine:
         self.query_vector.cache_clear()
         self.sentence_vectors.clear()
 
-    def _dense(self, current: Snapshot, store: Chroma, query: np.ndarray, k: int) -> dict[int, float]:
-        found = store.similarity_search_by_vector_with_relevance_scores(query.tolist(), k=k)
+    def _dense(
+        self, current: Snapshot, store: Chroma, query: np.ndarray, k: int, names: list[str] | None = None
+    ) -> dict[int, float]:
+        where = {"source": {"$in": names}} if names is not None else None
+        # Chroma takes operators such as $in, though langchain-chroma types the filter as plain key: value.
+        found = store.similarity_search_by_vector_with_relevance_scores(query.tolist(), k=k, filter=where)  # type: ignore[arg-type]
         # Chroma's cosine distance is 1 - similarity; chunks an interrupted run left are ignored.
         return {current.position[d.id]: 1.0 - dist for d, dist in found if d.id in current.position}
 
@@ -233,18 +239,32 @@ class SearchEngine:
             if (v := stored.get(current.chunks[p].id)) is not None
         }
 
-    def search(self, query: str, k: int | None = None, fetch_k: int | None = None) -> list[Hit]:
-        """The ``k`` best chunks for ``query``, best first."""
+    def search(
+        self, query: str, k: int | None = None, fetch_k: int | None = None, sources: Sequence[str] = ()
+    ) -> list[Hit]:
+        """The ``k`` best chunks for ``query``, best first; only from the documents ``sources`` choose, if any
+        (glob patterns or folders, see :mod:`assistant.answering.sources`).
+
+        Raises:
+            QuestionError: ``sources`` choose no indexed document.
+        """
         k = k or self.settings.top_k
         with self._lock:
             current, store = self.snapshot, self._store
         assert store is not None
-        if not current.chunks:
+        names = chosen(current.documents, sources) if sources else None
+        if names is not None and not names:
+            raise QuestionError(f"no indexed document matches {', '.join(sources)}")
+        allowed = None if names is None else np.isin([c.source for c in current.chunks], names)
+        size = len(current.chunks) if allowed is None else int(allowed.sum())
+        if not size:
             return []
-        fetch_k = min(fetch_k or max(4 * k, 20), len(current.chunks))
+        fetch_k = min(fetch_k or max(4 * k, 20), size)
         vector = self.query_vector(query)
-        dense = self._dense(current, store, vector, fetch_k)
+        dense = self._dense(current, store, vector, fetch_k, names)
         bm25 = current.lexical.scores(query)
+        if allowed is not None:  # the BM25 side is filtered like Chroma's `where`
+            bm25 = np.where(allowed, bm25, 0.0)
         lexical_only = [p for p, _ in best_of(bm25, fetch_k) if p not in dense]
         cosines = dense | self._cosines(current, store, lexical_only, vector)
         lexical = {p: float(bm25[p]) for p in cosines}
@@ -291,10 +311,10 @@ def retrieve(engine: SearchEngine, question: Question, query: str | None = None)
     Both answer modes call this; a follow-up without ``query`` borrows the previous question's subject.
     """
     query = query or retrieval_query(question.text, question.history)
-    hits = engine.search(query)
+    hits = engine.search(query, sources=question.sources)
     terms = set(tokenize(query))
     score = relevance(hits, terms, engine.snapshot.lexical.known(terms), question.language)
     judged = assess(engine, query, question.language, hits)
     sure = answerable(judged.confidence, min_confidence(engine.settings))
     return Retrieved(question.text, question.language, query, hits, terms, score, sure, judged.confidence,
-                     judged.missing, judged.present)  # fmt: skip
+                     judged.missing, judged.present, question.sources)  # fmt: skip

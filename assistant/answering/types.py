@@ -22,6 +22,11 @@ NOT_FOUND = {
     "fr": "Je n’ai pas trouvé la réponse dans les documents.",
     "en": "The answer is not in the documents.",
 }
+# When the search was limited to documents the user chose.
+NOT_FOUND_CHOSEN = {
+    "fr": "Je n’ai pas trouvé la réponse dans les documents choisis.",
+    "en": "The answer is not in the chosen documents.",
+}
 # The same, naming the question's key words that the documents never use.
 NOT_MENTIONED = {
     "fr": "Je n’ai pas trouvé la réponse dans les documents : ils ne mentionnent pas {words}.",
@@ -79,11 +84,27 @@ class Citation:
     score: float
     quote_start: int
     quote_end: int
+    pages: list[int] = field(default_factory=list)  # the quote's page(s), paged formats only
+    ocr: bool = False  # the quote was read from a scanned page
 
     @classmethod
     def of(cls, n: int, chunk: Chunk, score: float, quote: Span) -> Citation:
         """Citation ``[n]`` of ``chunk``, quoting the document span ``quote``."""
-        return cls(n, chunk.source, chunk.title, chunk.section, chunk.text, chunk.start, chunk.end, score, *quote)
+        marks = chunk.pages_of(*quote)
+        pages, ocr = [page for _, page, _ in marks], any(read for _, _, read in marks)
+        return cls(n, chunk.source, chunk.title, chunk.section, chunk.text, chunk.start, chunk.end, score, *quote,
+                   pages, ocr)  # fmt: skip
+
+    @property
+    def where(self) -> str:
+        """« p. 12 » / « p. 12-13 » for a paged document, else "".
+
+        >>> Citation(1, "r.pdf", "R", "", "", 0, 1, 1.0, 0, 1, [12, 13]).where
+        'p. 12-13'
+        """
+        if not self.pages:
+            return ""
+        return f"p. {self.pages[0]}" + (f"-{self.pages[-1]}" if self.pages[-1] != self.pages[0] else "")
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -96,6 +117,9 @@ class Citation:
             "end": self.end,
             "score": round(self.score, 4),
             "quote": {"start": self.quote_start, "end": self.quote_end},
+            "page": self.pages[0] if self.pages else None,
+            "pages": self.pages,
+            "ocr": self.ocr,
         }
 
 
@@ -119,6 +143,8 @@ class Answer:
     missing: list[str] = field(default_factory=list)
     # Each claim of the answer: {"text", "status": supported | partial | unsupported, "citations": [n]}.
     claims: list[dict[str, Any]] = field(default_factory=list)
+    # The documents the search was limited to (patterns); empty: the whole corpus.
+    sources: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -135,6 +161,7 @@ class Answer:
             "query": self.query,
             "missing": self.missing,
             "claims": self.claims,
+            "sources": self.sources,
         }
 
 
@@ -153,14 +180,16 @@ class Retrieved:
     missing: list[str] = field(default_factory=list)
     # Key words of the question that the best passages do hold (what a partial answer is about).
     present: list[str] = field(default_factory=list)
+    # The documents the search was limited to (patterns), if any.
+    sources: tuple[str, ...] = ()
 
     def abstention(self, mode: str) -> Answer:
         """The honest "not in the documents", in the question's language, naming the key words never used."""
-        text = NOT_FOUND[self.language]
-        if self.missing:
+        text = (NOT_FOUND_CHOSEN if self.sources else NOT_FOUND)[self.language]
+        if self.missing and not self.sources:
             text = NOT_MENTIONED[self.language].format(words=self._missing_words())
-        return Answer(self.question, text, True, mode, self.language, relevance=self.relevance,
-                      query=self.query, confidence=self.confidence, missing=self.missing)  # fmt: skip
+        return Answer(self.question, text, True, mode, self.language, relevance=self.relevance, query=self.query,
+                      confidence=self.confidence, missing=self.missing, sources=list(self.sources))  # fmt: skip
 
     def answered(self, answer: Answer) -> Answer:
         """``answer`` carrying what retrieval concluded (query, relevance, confidence, missing words).
@@ -169,7 +198,7 @@ class Retrieved:
         follows is the closest the documents come, not the answer.
         """
         answer.query, answer.relevance = self.query, self.relevance
-        answer.confidence, answer.missing = self.confidence, self.missing
+        answer.confidence, answer.missing, answer.sources = self.confidence, self.missing, list(self.sources)
         if self.missing:
             words = self._quoted(self.missing)
             if self.present:

@@ -92,13 +92,14 @@ def snapshots_dir(index_dir: Path) -> Path:
 
 
 def _document_json(doc: Document) -> str:
-    data = {"source": doc.source, "title": doc.title, "text": doc.text, "blocks": [asdict(b) for b in doc.blocks]}
+    data = {"source": doc.source, "title": doc.title, "text": doc.text, "blocks": [asdict(b) for b in doc.blocks],
+            "notes": list(doc.notes)}  # fmt: skip
     return json.dumps(data, ensure_ascii=False) + "\n"
 
 
 def _document_from(data: dict[str, Any]) -> Document:
     blocks = tuple(Block(**b) for b in data["blocks"])
-    return Document(source=data["source"], title=data["title"], text=data["text"], blocks=blocks)
+    return Document(data["source"], data["title"], data["text"], blocks, tuple(data.get("notes", ())))
 
 
 def commit(

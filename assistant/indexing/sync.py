@@ -53,6 +53,8 @@ class IndexReport:
     deleted: int = 0
     unchanged: int = 0
     skipped: list[Skipped] = field(default_factory=list)
+    # Documents indexed only in part (scanned pages without OCR…), with what was left out.
+    partial: list[Skipped] = field(default_factory=list)
     chunks: int = 0
     embedded: int = 0
     sentences: int = 0  # sentence vectors embedded
@@ -66,6 +68,7 @@ class IndexReport:
             "deleted": self.deleted,
             "unchanged": self.unchanged,
             "skipped": [{"source": s.source, "reason": s.reason} for s in self.skipped],
+            "partial": [{"source": s.source, "reason": s.reason} for s in self.partial],
             "chunks": self.chunks,
             "embedded": self.embedded,
             "sentences_embedded": self.sentences,
@@ -80,6 +83,10 @@ class IndexReport:
             f"{len(self.skipped)} skipped, in {self.seconds:.1f} s"
         )
         return f"{text}\n{self.note}" if self.note else text
+
+
+# OCR results, by PDF content and page: a reindex does not read a scanned page twice.
+OCR_CACHE = "ocr"
 
 
 def fingerprint(settings: Settings, embedder: str) -> str:
@@ -160,10 +167,11 @@ def _sync_locked(
     progress: bool,
     on_progress: Progress | None,
 ) -> IndexReport:
-    documents, skipped = load_corpus(settings.corpus, settings.max_file_mb)
+    documents, skipped = load_corpus(settings.corpus, settings.max_file_mb, settings.index_dir / OCR_CACHE)
     embeddings = embeddings or load_embeddings(settings.embedder, settings.batch_size)
     previous = _previous_meta(settings.index_dir, rebuild)
-    report = IndexReport(skipped=skipped)
+    partial = [Skipped(d.source, note) for d in documents for note in d.notes]
+    report = IndexReport(skipped=skipped, partial=partial)
     _count_changes(report, previous, documents)
     client = _fresh_client(settings) if rebuild else vectors.open_client(settings.index_dir, settings.chroma_url)
     print_ = fingerprint(settings, embeddings.identity)

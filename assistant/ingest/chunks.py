@@ -13,13 +13,14 @@ Example:
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sentencex import segment
 
-from assistant.ingest.cleaning import Document
+from assistant.ingest.cleaning import Document, PageMark
 from assistant.ingest.language import detect_language
 
 _WORD = re.compile(r"\S+")
@@ -47,6 +48,21 @@ class Chunk:
     end: int
     text: str
     language: str = "fr"
+    # Paged formats: the page in force at ``start``, then each page that begins inside (see ``pages_of``).
+    pages: tuple[PageMark, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Read back from JSON, marks are lists; a frozen, hashable chunk needs tuples.
+        object.__setattr__(self, "pages", tuple((int(o), int(p), bool(r)) for o, p, r in self.pages))
+
+    def pages_of(self, start: int, end: int) -> list[PageMark]:
+        """The page marks covering the document span ``[start, end)`` of this passage (none when not paged).
+
+        >>> chunk = Chunk("a", "r.pdf", "R", "", 0, 40, "x" * 40, pages=((0, 3, False), (20, 4, True)))
+        >>> [p for _, p, _ in chunk.pages_of(5, 15)], [p for _, p, _ in chunk.pages_of(15, 30)]
+        ([3], [3, 4])
+        """
+        return marks_within(list(self.pages), start, end)
 
     def embedding_text(self) -> str:
         """The text that is embedded and searched: passage plus where it sits in its document."""
@@ -81,7 +97,7 @@ class Chunk:
         return [self.slice(start, end) for start, end in spans]
 
     def metadata(self) -> dict[str, str | int]:
-        return {
+        meta: dict[str, str | int] = {
             "source": self.source,
             "title": self.title,
             "section": self.section,
@@ -89,6 +105,18 @@ class Chunk:
             "end": self.end,
             "language": self.language,
         }
+        return meta | ({"page": self.pages[0][1]} if self.pages else {})
+
+
+def marks_within(marks: list[PageMark], start: int, end: int) -> list[PageMark]:
+    """The page in force at ``start`` (its mark moved to ``start``) and each page that begins before ``end``.
+
+    >>> marks_within([(0, 1, False), (50, 2, False), (90, 3, False)], 60, 95)
+    [(60, 2, False), (90, 3, False)]
+    """
+    at = bisect.bisect_right([m[0] for m in marks], start)
+    first = [(start, *marks[at - 1][1:])] if at else []
+    return first + [m for m in marks[at:] if m[0] < end]
 
 
 def sentence_spans(text: str, start: int = 0, language: str = "fr") -> list[Span]:
@@ -201,9 +229,12 @@ def chunk_document(doc: Document, size: int, overlap: int) -> list[Chunk]:
         raise ValueError(f"chunk size must be at least 50 characters, got {size}")
     prefix = doc.content_hash[:16]
     language = detect_language(doc.text[:5000])
+    marks = doc.page_marks()
     chunks: list[Chunk] = []
     for section, blocks in _sections(doc):
         for start, end in _pack(_units(doc, blocks, size), size, overlap):
             chunk_id = f"{prefix}-{len(chunks):05d}"
-            chunks.append(Chunk(chunk_id, doc.source, doc.title, section, start, end, doc.text[start:end], language))
+            pages = tuple(marks_within(marks, start, end))
+            text = doc.text[start:end]
+            chunks.append(Chunk(chunk_id, doc.source, doc.title, section, start, end, text, language, pages))
     return chunks

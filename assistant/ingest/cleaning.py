@@ -30,6 +30,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff]")
 _TAG = re.compile(r"</?[a-z][\w-]*(?:\s[^<>]*)?/?>", re.I)
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 BLOCK_SEPARATOR = "\n\n"
+# Where a page begins in a document's text: (offset, page number, read by OCR).
+PageMark = tuple[int, int, bool]
 ITEM_SEPARATOR = "\n"
 
 
@@ -40,6 +42,8 @@ class Block:
     kind: BlockKind
     start: int
     end: int
+    page: int = 0
+    ocr: bool = False
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,8 @@ class Document:
     title: str
     text: str
     blocks: tuple[Block, ...]
+    # What could not be read (scanned pages without OCR…), told to the user at indexing.
+    notes: tuple[str, ...] = ()
 
     @property
     def content_hash(self) -> str:
@@ -65,6 +71,14 @@ class Document:
 
     def block_text(self, block: Block) -> str:
         return self.text[block.start : block.end]
+
+    def page_marks(self) -> list[PageMark]:
+        """Where each page begins in :attr:`text` (paged formats only): ``(offset, page, ocr)``, in order."""
+        marks: list[PageMark] = []
+        for block in self.blocks:
+            if block.page and (not marks or marks[-1][1:] != (block.page, block.ocr)):
+                marks.append((block.start, block.page, block.ocr))
+        return marks
 
 
 def normalize(text: str) -> str:
@@ -83,7 +97,7 @@ def _clean_block(block: RawBlock) -> RawBlock | None:
     text = normalize(_SHORTCODE.sub(" ", block.text))
     if not text or is_breadcrumb(text):
         return None
-    return RawBlock(block.kind, text)
+    return RawBlock(block.kind, text, block.page, block.ocr)
 
 
 def _crumb_title(blocks: list[RawBlock]) -> str | None:
@@ -110,10 +124,10 @@ def clean(parsed: Parsed, source: str, fallback_title: str) -> Document:
             sep = ITEM_SEPARATOR if block.kind == "item" and kept[i - 1].kind == "item" else BLOCK_SEPARATOR
             parts.append(sep)
             offset += len(sep)
-        blocks.append(Block(block.kind, offset, offset + len(block.text)))
+        blocks.append(Block(block.kind, offset, offset + len(block.text), block.page, block.ocr))
         parts.append(block.text)
         offset += len(block.text)
     first_heading = next((b.text for b in kept if b.kind == "heading"), None)
     own = normalize(_TAG.sub("", parsed.title or ""))
     title = own or _crumb_title(parsed.blocks) or first_heading or fallback_title
-    return Document(source=source, title=title, text="".join(parts), blocks=tuple(blocks))
+    return Document(source, title, "".join(parts), tuple(blocks), parsed.notes)

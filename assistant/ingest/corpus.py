@@ -20,7 +20,13 @@ from charset_normalizer import from_bytes
 
 from assistant.errors import CorpusError, FormatError
 from assistant.ingest.cleaning import Document, clean
-from assistant.ingest.formats import BINARY_PARSERS, SUPPORTED, TEXT_PARSERS, Parsed
+from assistant.ingest.formats import TEXT_PARSERS, Parsed
+from assistant.ingest.office import OFFICE, parse_office
+from assistant.ingest.pdf import parse_pdf
+
+SUPPORTED = frozenset(TEXT_PARSERS) | OFFICE | {".pdf"}
+# Old binary formats no well-kept offline converter reads: the user is told what to do.
+CONVERT_FIRST = {".doc": ".docx", ".ppt": ".pptx", ".xls": ".xlsx", ".odp": ".pptx"}
 
 
 @dataclass(frozen=True)
@@ -109,13 +115,26 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
         return handle.read(max_bytes + 1)
 
 
-def _parse(path: Path, suffix: str, max_bytes: int) -> Parsed | str:
+def parse_bytes(data: bytes, suffix: str, ocr_cache: Path | None = None) -> Parsed:
+    """Parse a file's bytes by its (lower-case) suffix.
+
+    Raises:
+        FormatError: the content cannot be read as that format.
+    """
+    if suffix == ".pdf":
+        return parse_pdf(data, ocr_cache)
+    if suffix in OFFICE:
+        return parse_office(data, suffix)
+    return TEXT_PARSERS[suffix](decode(data))
+
+
+def _parse(path: Path, suffix: str, max_bytes: int, ocr_cache: Path | None) -> Parsed | str:
     """The parsed file, or why it cannot be read."""
     try:
         data = _read_bytes(path, max_bytes)
         if not data.strip():
             return "empty file"
-        return BINARY_PARSERS[suffix](data) if suffix in BINARY_PARSERS else TEXT_PARSERS[suffix](decode(data))
+        return parse_bytes(data, suffix, ocr_cache)
     except FormatError as err:
         return str(err)
     except PermissionError:
@@ -124,29 +143,40 @@ def _parse(path: Path, suffix: str, max_bytes: int) -> Parsed | str:
         return f"unreadable ({err.strerror or err.__class__.__name__})"
 
 
-def load_document(root: Path, path: Path, max_bytes: int) -> Document | Skipped:
+def _unsupported(suffix: str) -> str:
+    if suffix in CONVERT_FIRST:
+        return f"unsupported file type ({suffix}): save it as {CONVERT_FIRST[suffix]} to index it"
+    return f"unsupported file type ({suffix or 'no extension'})"
+
+
+def load_document(root: Path, path: Path, max_bytes: int, ocr_cache: Path | None = None) -> Document | Skipped:
     """Read, parse and clean one file, or say why it cannot be used."""
     source = _relative(root, path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
-        return Skipped(source, f"unsupported file type ({suffix or 'no extension'})")
-    parsed = _parse(path, suffix, max_bytes)
+        return Skipped(source, _unsupported(suffix))
+    parsed = _parse(path, suffix, max_bytes, ocr_cache)
     if isinstance(parsed, str):
         return Skipped(source, parsed)
     document = clean(parsed, source, fallback_title=path.stem.replace("_", " ").replace("-", " "))
     if not document.text.strip():
-        return Skipped(source, "no text after cleaning")
+        return Skipped(source, "; ".join(parsed.notes) or "no text after cleaning")
     return document
 
 
-def load_corpus(root: Path, max_file_mb: float = 10.0) -> tuple[list[Document], list[Skipped]]:
-    """Load every usable document under ``root``; the rest is reported in the second list."""
+def load_corpus(
+    root: Path, max_file_mb: float = 10.0, ocr_cache: Path | None = None
+) -> tuple[list[Document], list[Skipped]]:
+    """Load every usable document under ``root``; the rest is reported in the second list.
+
+    A document read only in part (scanned pages without OCR) is loaded, and says so in its ``notes``.
+    """
     root = Path(root)
     paths, skipped = scan(root)
     resolved = root.resolve()
     documents: list[Document] = []
     for path in paths:
-        result = load_document(resolved, path, int(max_file_mb * 1_000_000))
+        result = load_document(resolved, path, int(max_file_mb * 1_000_000), ocr_cache)
         if isinstance(result, Skipped):
             skipped.append(result)
         else:

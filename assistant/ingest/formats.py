@@ -10,13 +10,10 @@ Example:
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
-
-from assistant.errors import FormatError
 
 BlockKind = Literal["heading", "paragraph", "item"]
 
@@ -27,14 +24,17 @@ class RawBlock:
 
     kind: BlockKind
     text: str
+    page: int = 0  # 1-based page of a paged format (PDF); 0 when the format has none
+    ocr: bool = False  # read from an image of the page by OCR
 
 
 @dataclass(frozen=True)
 class Parsed:
-    """What a parser found: blocks and, when the format says so, a title."""
+    """What a parser found: blocks, when the format says so a title, and what could not be read (for the user)."""
 
     blocks: list[RawBlock]
     title: str | None = None
+    notes: tuple[str, ...] = ()
 
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*\n", re.S)
@@ -136,9 +136,12 @@ class _HtmlWalker:
     def __init__(self) -> None:
         self.blocks: list[RawBlock] = []
         self._inline: list[str] = []
+        self._items = 0  # depth of <li> elements being walked: their paragraphs are list items
 
     def flush(self, kind: BlockKind = "paragraph") -> None:
         joined = " ".join("".join(self._inline).split())
+        if kind == "paragraph" and (self._items or _BULLET.match(joined)):  # <li><p>…</p></li>, « • un » (RTF)
+            kind, joined = "item", _BULLET.sub("", joined, count=1)
         if joined:
             self.blocks.append(RawBlock(kind, joined))
         self._inline.clear()
@@ -149,9 +152,16 @@ class _HtmlWalker:
         for child in node.children:
             if type(child) is NavigableString:  # exact type: skips comments, CDATA, doctype
                 self._inline.append(str(child))
+            elif isinstance(child, Tag) and child.name == "tr":  # a table row reads as one line: « a | b | c »
+                self.flush()
+                cells = [c.get_text(" ", strip=True) for c in child.find_all(["td", "th"], recursive=False)]
+                self._inline.append(" | ".join(c for c in cells if c))
+                self.flush()
             elif isinstance(child, Tag) and child.name in _HTML_BLOCKS:
                 self.flush()
+                self._items += child.name == "li"
                 self.walk(child)
+                self._items -= child.name == "li"
                 kind: BlockKind = "heading" if child.name in _HTML_HEADINGS else "paragraph"
                 self.flush("item" if child.name == "li" else kind)
             elif isinstance(child, Tag):
@@ -175,21 +185,6 @@ def parse_html(text: str) -> Parsed:
     return Parsed(walker.blocks, title)
 
 
-def parse_pdf(data: bytes) -> Parsed:
-    """PDF: the text layer of each page (pypdf); scanned pages without text yield nothing."""
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        pages = [page.extract_text() or "" for page in reader.pages]
-        meta_title = reader.metadata.title if reader.metadata else None
-    except (PdfReadError, ValueError, KeyError, TypeError) as err:
-        raise FormatError(f"unreadable PDF ({err.__class__.__name__})") from err
-    parsed = parse_text("\n\n".join(pages))
-    return Parsed(parsed.blocks, (meta_title or "").strip() or None)
-
-
 TEXT_PARSERS: dict[str, Callable[[str], Parsed]] = {
     ".txt": parse_text,
     ".text": parse_text,
@@ -198,5 +193,3 @@ TEXT_PARSERS: dict[str, Callable[[str], Parsed]] = {
     ".html": parse_html,
     ".htm": parse_html,
 }
-BINARY_PARSERS: dict[str, Callable[[bytes], Parsed]] = {".pdf": parse_pdf}
-SUPPORTED = frozenset(TEXT_PARSERS) | frozenset(BINARY_PARSERS)

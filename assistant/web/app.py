@@ -75,7 +75,7 @@ class Handlers:
         self.service = service
 
     def respond(
-        self, question: str, messages: Messages, mode: str, state: ChatState | None
+        self, question: str, messages: Messages, mode: str, state: ChatState | None, chosen: list[str] | None = None
     ) -> Iterator[tuple[Any, ...]]:
         """Stream the answer into the chat, then fill the sources panel and the viewer."""
         state = state or ChatState()
@@ -85,7 +85,7 @@ class Handlers:
         cancel = threading.Event()
         state.busy, state.cancel = True, cancel
         try:
-            yield from self._answer(question, messages, mode, state)
+            yield from self._answer(question, messages, mode, state, chosen or [])
         finally:  # also when the page goes away (its generator closed): the model stops writing for nobody
             cancel.set()
             if state.cancel is cancel:
@@ -128,10 +128,12 @@ class Handlers:
             if isinstance(event := events.get_nowait(), Preview):
                 yield event
 
-    def _answer(self, question: str, messages: Messages, mode: str, state: ChatState) -> Iterator[tuple[Any, ...]]:
+    def _answer(
+        self, question: str, messages: Messages, mode: str, state: ChatState, chosen: list[str]
+    ) -> Iterator[tuple[Any, ...]]:
         history = _questions(messages)
         try:
-            asked = Question.parse(question, history, self.service.settings.max_question_chars)
+            asked = Question.parse(question, history, self.service.settings.max_question_chars, chosen)
         except QuestionError as err:
             yield messages, question, gr.skip(), gr.skip(), state, f"⚠️ {err}", *IDLE
             return
@@ -197,20 +199,24 @@ class Handlers:
         record_feedback(self.service.settings.feedback, answer, bool(data.liked), state.questions.get(index, []))
         return "Merci, votre avis est enregistré."
 
-    def reindex(self, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008 (Gradio's idiom)
+    def reindex(self, progress: gr.Progress = gr.Progress()) -> tuple[str, str, Any]:  # noqa: B008 (Gradio's idiom)
         def on_progress(done: int, total: int, what: str) -> None:
             unit = "phrases" if what == "sentences" else "passages"
             progress((done, total), desc=f"Calcul des plongements ({unit})", unit=unit)
 
-        return self.service.reindex(on_progress), self.service.index_status()
+        summary = self.service.reindex(on_progress)
+        return summary, self.service.index_status(), gr.update(choices=self.service.document_choices())
 
-    def ask_api(self, question: str, history: list[str] | None = None, mode: str = "auto") -> dict[str, Any]:
-        """Answer ``question`` (earlier questions in ``history``); the JSON of ``assistant ask --json``."""
+    def ask_api(
+        self, question: str, history: list[str] | None = None, mode: str = "auto", sources: list[str] | None = None
+    ) -> dict[str, Any]:
+        """Answer ``question`` (earlier questions in ``history``, search limited to ``sources``: globs or folders);
+        the JSON of ``assistant ask --json``."""
         try:
-            asked = Question.parse(question, history, self.service.settings.max_question_chars)
+            asked = Question.parse(question, history, self.service.settings.max_question_chars, sources)
+            return self.service.answer(asked, mode if mode in MODE_LABELS else "auto").as_json()
         except QuestionError as err:
             return {"question": question, "error": str(err)}
-        return self.service.answer(asked, mode if mode in MODE_LABELS else "auto").as_json()
 
 
 def build_app(service: ChatService) -> gr.Blocks:
@@ -241,6 +247,8 @@ def build_app(service: ChatService) -> gr.Blocks:
                                     label="Mode de réponse", elem_id="mode")  # fmt: skip
                     clear = gr.Button("Effacer la conversation", elem_id="clear")
                 mode_line = gr.Markdown(service.mode_status("auto"), elem_id="mode-status")
+                picker = gr.Dropdown(service.document_choices(), value=[], multiselect=True, elem_id="picker",
+                                     label="Chercher seulement dans… (vide : tous les documents)")  # fmt: skip
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")
                 sources = gr.HTML(sources_html(None, 0), elem_id="sources")
@@ -250,7 +258,7 @@ def build_app(service: ChatService) -> gr.Blocks:
                 reindex_line = gr.Markdown(elem_id="reindex-status")
         state = gr.State(None)
         outputs = [chatbot, box, sources, viewer, state, notice, send, stop]
-        inputs = [box, chatbot, mode, state]
+        inputs = [box, chatbot, mode, state, picker]
         # A question sent while one is answered is not taken (Handlers.respond says so) and stays in the box,
         # which answers never clear once they have started.
         gr.on([box.submit, send.click], handlers.safe_respond, inputs, outputs, trigger_mode="multiple",
@@ -261,7 +269,9 @@ def build_app(service: ChatService) -> gr.Blocks:
                     None, [chatbot, state, sources, viewer, notice], api_visibility="private")  # fmt: skip
         mode.change(service.mode_status, mode, mode_line, api_visibility="private")
         chatbot.like(handlers.like, state, notice, api_visibility="private")
-        reindex_button.click(handlers.reindex, None, [reindex_line, index_line], api_visibility="private")
+        reindex_button.click(handlers.reindex, None, [reindex_line, index_line, picker], api_visibility="private")
+        # A reindex by the watcher or another process: the picker offers what the index now holds.
+        demo.load(lambda: gr.update(choices=service.document_choices()), None, picker, api_visibility="private")
         api(handlers.ask_api, api_name="ask")
     return demo  # type: ignore[no-any-return]
 

@@ -98,6 +98,11 @@ def _where(c: Citation) -> str:
     return html.escape(label(c.title, c.section))
 
 
+def _file_line(c: Citation) -> str:
+    """« rapport.pdf · p. 12 · texte lu par OCR »"""
+    return " · ".join(filter(None, [c.source, c.where, "texte lu par OCR" if c.ocr else ""]))
+
+
 def _passage_html(c: Citation) -> str:
     """The passage with the supporting sentence highlighted (offsets are the document's)."""
     rel_start, rel_end = c.quote_start - c.start, c.quote_end - c.start
@@ -121,7 +126,7 @@ def sources_html(answer: Answer | None, answer_id: int) -> str:
         cards.append(
             f'<div class="source" data-n="{c.n}">'
             f'<a class="cite" href="#cite-{answer_id}-{c.n}">[{c.n}]</a> <strong>{_where(c)}</strong>'
-            f'<div class="file">{html.escape(c.source)}</div>'
+            f'<div class="file">{html.escape(_file_line(c))}</div>'
             f'<blockquote class="passage">{_passage_html(c)}</blockquote></div>'
         )
     return '<div class="sources">' + "".join(cards) + "</div>"
@@ -146,7 +151,7 @@ def viewer_html(answers: list[tuple[int, Answer]], documents: dict[str, Document
             body = _document_window(doc, c) if doc is not None else html.escape(c.text)
             sections.append(
                 f'<section class="doc-view" id="view-{answer_id}-{c.n}" hidden>'
-                f'<h4>[{c.n}] {_where(c)}</h4><div class="file">{html.escape(c.source)}</div>'
+                f'<h4>[{c.n}] {_where(c)}</h4><div class="file">{html.escape(_file_line(c))}</div>'
                 f'<div class="doc-text">{body}</div></section>'
             )
     hint = '<p class="viewer-hint">Cliquez sur une référence [n] pour afficher le passage dans son document.</p>'

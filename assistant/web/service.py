@@ -24,6 +24,7 @@ from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.generative import GenerativeAnswerer
 from assistant.answering.modes import MODES, make_answerer
 from assistant.answering.search import SearchEngine
+from assistant.answering.sources import folders
 from assistant.answering.types import Answer, Preview, final_answer
 from assistant.config import Settings
 from assistant.errors import IndexBusy
@@ -81,6 +82,12 @@ class ChatService:
             return f"Modèle de langage : {describe(self.settings)}."
         return f"Modèle de langage indisponible, réponses extractives ({self.llm_notice})."
 
+    def document_choices(self) -> list[tuple[str, str]]:
+        """What a user may limit the search to: each folder, then each document (label, pattern)."""
+        documents = self.engine.snapshot.documents
+        by_folder = [(f"Dossier {name}/", name) for name in folders(documents)]
+        return by_folder + [(f"{documents[s].title} ({s})", s) for s in sorted(documents)]
+
     def index_status(self) -> str:
         snap = self.engine.snapshot
         when = time.strftime("%d/%m/%Y %H:%M", time.localtime(snap.meta.created))
@@ -104,6 +111,7 @@ class ChatService:
         self.last_report = report
         self.engine.refresh()
         skipped = "".join(f"\n- ignoré : {s.source} ({s.reason})" for s in report.skipped)
+        skipped += "".join(f"\n- lu en partie : {s.source} ({s.reason})" for s in report.partial)
         return (
             f"Réindexation terminée en {report.seconds:.1f} s : {report.added} ajouté(s), "
             f"{report.updated} modifié(s), {report.deleted} supprimé(s), {report.chunks} passages.{skipped}"

@@ -1,9 +1,20 @@
-"""Hybrid fusion: how dense and BM25 scores are scaled before they are mixed."""
+"""Hybrid fusion: how dense and BM25 scores are scaled before they are mixed; search limited to chosen documents."""
 
 from __future__ import annotations
 
-from assistant.answering.search import DENSE_FLOOR, scale_dense, scale_lexical
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from assistant.answering.conversation import Question
+from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.answering.search import DENSE_FLOOR, SearchEngine, scale_dense, scale_lexical
+from assistant.config import Settings
+from assistant.errors import QuestionError
 from assistant.indexing.lexical import LexicalIndex
+from assistant.indexing.sync import sync
+from assistant.models.embeddings import SentenceTransformerEmbeddings
 
 
 def test_dense_scaling_keeps_small_cosine_gaps_small() -> None:
@@ -31,3 +42,23 @@ def test_ideal_score_is_zero_for_unknown_words() -> None:
     lexical = LexicalIndex.build(["Le réseau EUSARF."])
     assert lexical.ideal("budget Dijon") == 0.0
     assert scale_lexical({}, 0.0) == {}
+
+
+def test_search_limited_to_a_folder_takes_nothing_from_elsewhere(
+    corpus_copy: Path, make_settings: Callable[..., Settings], embeddings: SentenceTransformerEmbeddings
+) -> None:
+    (corpus_copy / "rapports").mkdir()
+    (corpus_copy / "rapports" / "eusarf.md").write_text(
+        "# EUSARF\n\nLe réseau EUSARF publie une lettre trimestrielle sur l’accueil familial.", encoding="utf-8"
+    )
+    settings = make_settings(corpus_copy)
+    sync(settings, embeddings=embeddings, progress=False)
+    engine = SearchEngine.open(settings, embeddings)
+    everywhere = engine.search("réseau EUSARF", k=5)
+    assert len({h.chunk.source for h in everywhere}) > 1  # the ONPE page speaks of EUSARF too
+    in_folder = engine.search("réseau EUSARF", k=5, sources=("rapports",))
+    assert [h.chunk.source for h in in_folder] == ["rapports/eusarf.md"]  # dense and BM25 sides both filtered
+    answer = ExtractiveAnswerer(engine).ask(Question.parse("Que publie EUSARF ?", sources=["rapports/*.md"]))
+    assert "lettre trimestrielle" in answer.answer and answer.sources == ["rapports/*.md"]
+    with pytest.raises(QuestionError, match="no indexed document matches"):
+        engine.search("réseau EUSARF", sources=("archives",))

@@ -76,3 +76,16 @@ def test_errors_are_one_line_with_exit_1(tmp_path: Path) -> None:
 def test_usage_errors_exit_2(onpe_settings: Settings) -> None:
     assert run(["ask"], onpe_settings).returncode == 2
     assert run(["ask", "--mode", "psychic", "x"], onpe_settings).returncode == 2
+
+
+def test_ask_source_limits_the_search(onpe_settings: Settings) -> None:
+    question = "Qui organise les Assises ?"
+    chosen = run(["ask", "--json", "--mode", "extractive", "--source", "*assises*", question], onpe_settings)
+    answer = json.loads(chosen.stdout)
+    assert not answer["abstained"] and answer["sources"] == ["*assises*"]
+    assert {c["source"] for c in answer["citations"]} == {"onpe-assises-nationales-protection-enfance.txt"}
+    other = run(["ask", "--json", "--mode", "extractive", "--source", "onpe-partenariats-*", question], onpe_settings)
+    cited = {c["source"] for c in json.loads(other.stdout)["citations"]}
+    assert cited <= {"onpe-partenariats-et-reseaux-internationaux.txt"}
+    missing = run(["ask", "--mode", "extractive", "--source", "rapports", question], onpe_settings)
+    assert missing.returncode == 2 and "no indexed document matches rapports" in missing.stderr

@@ -281,3 +281,28 @@ def test_browser_stop_ends_the_answer_within_a_second(site: dict[str, Any]) -> N
         ask(page, "Qu'est-ce que le réseau EuroCAN ?")
         answer = page.locator("#chat .bot").last.inner_text()
         assert "EuroCAN" in answer and "arrêtée" not in answer
+
+
+def test_api_search_limited_to_chosen_documents(client: Client) -> None:
+    networks = "Which networks is ONPE a member of?"
+    limited = client.predict(networks, None, "extractive", ["onpe-partenariats-*"], api_name="/ask")
+    assert not limited["abstained"] and limited["sources"] == ["onpe-partenariats-*"]
+    assert {c["source"] for c in limited["citations"]} == {"onpe-partenariats-et-reseaux-internationaux.txt"}
+    elsewhere = client.predict(networks, None, "extractive", ["zephyr.txt"], api_name="/ask")
+    assert elsewhere["abstained"] and "chosen documents" in elsewhere["answer"] and elsewhere["citations"] == []
+    unknown = client.predict(networks, None, "extractive", ["rapports/*.pdf"], api_name="/ask")
+    assert "no indexed document matches rapports/*.pdf" in unknown["error"]
+
+
+def test_browser_picker_limits_the_search(site: dict[str, Any]) -> None:
+    with browser_page() as page:
+        page.goto(site["url"])
+        page.wait_for_selector("#question textarea")
+        page.check("#mode input[value='extractive']")
+        page.click("#picker input")
+        page.keyboard.type("zephyr")
+        page.keyboard.press("Enter")
+        page.keyboard.press("Escape")
+        ask(page, "Quels réseaux internationaux l'ONPE a-t-il rejoints ?")
+        assert "documents choisis" in page.locator("#chat .bot").last.inner_text()
+        assert page.locator("#sources .source").count() == 0
