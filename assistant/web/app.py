@@ -15,6 +15,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import gradio as gr
@@ -28,6 +29,7 @@ from assistant.errors import IndexMissing, QuestionError, short_message
 from assistant.indexing.snapshot import load_meta
 from assistant.indexing.sync import sync
 from assistant.web.feedback import record_feedback
+from assistant.web.pages import page_html
 from assistant.web.render import CITATION_SCRIPT, CSS, answer_markdown, escape_markdown, sources_html, viewer_html
 from assistant.web.service import MODE_LABELS, ChatService
 
@@ -181,7 +183,8 @@ class Handlers:
     def _final(self, answer: Answer, messages: Messages, index: int, history: list[str], state: ChatState) -> Any:
         state.answers[index], state.questions[index] = answer, history
         messages[index] = {"role": "assistant", "content": answer_markdown(answer, index)}
-        viewer = viewer_html(state.recent(), self.service.engine.snapshot.documents)
+        documents = self.service.engine.snapshot.documents
+        viewer = viewer_html(state.recent(), documents, partial(page_html, self.service.settings.corpus, documents))
         return messages, gr.skip(), sources_html(answer, index), viewer, state, gr.skip(), *IDLE
 
     def safe_respond(self, *args: Any) -> Iterator[tuple[Any, ...]]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 
 from assistant.answering.answerability import level
 from assistant.answering.types import MARKER, Answer, Citation
@@ -142,8 +143,13 @@ def _document_window(doc: Document, c: Citation) -> str:
     )
 
 
-def viewer_html(answers: list[tuple[int, Answer]], documents: dict[str, Document]) -> str:
-    """One hidden section per citation of the conversation; a citation click reveals its own."""
+def viewer_html(
+    answers: list[tuple[int, Answer]],
+    documents: dict[str, Document],
+    original_page: Callable[[Citation], str] | None = None,
+) -> str:
+    """One hidden section per citation of the conversation; a citation click reveals its own, with the original
+    page when ``original_page`` renders one (PDF citations, :func:`assistant.web.pages.page_html`)."""
     sections = []
     for answer_id, answer in answers:
         for c in answer.citations:
@@ -152,7 +158,7 @@ def viewer_html(answers: list[tuple[int, Answer]], documents: dict[str, Document
             sections.append(
                 f'<section class="doc-view" id="view-{answer_id}-{c.n}" hidden>'
                 f'<h4>[{c.n}] {_where(c)}</h4><div class="file">{html.escape(_file_line(c))}</div>'
-                f'<div class="doc-text">{body}</div></section>'
+                f'<div class="doc-text">{body}</div>{original_page(c) if original_page else ""}</section>'
             )
     hint = '<p class="viewer-hint">Cliquez sur une référence [n] pour afficher le passage dans son document.</p>'
     return f'<div class="viewer">{hint}{"".join(sections)}</div>'
@@ -187,4 +193,6 @@ blockquote.passage { margin: .3em 0; padding-left: .6em; border-left: 3px solid 
 mark.quote { background: #ffe58a; }
 mark.passage { background: #e6f0ff; }
 .doc-view .doc-text { max-height: 420px; overflow-y: auto; line-height: 1.5; }
+.doc-view .page-image { width: 100%; border: 1px solid #ccc; margin-top: .5em; }
+.doc-view figcaption, .doc-view .page-note { color: #666; font-size: .85em; }
 """

@@ -1,0 +1,120 @@
+"""The original page of a PDF citation, rendered locally (pypdfium2) with the quoted sentence highlighted.
+
+Only indexed documents are rendered, from inside the corpus: the browser sends no path, the page comes inline
+(a ``data:`` image) in the viewer. The quote is found in the page's text layer (PDFium's search, from its first
+and last words) and its character boxes are drawn over the page; a scanned page is shown without highlight.
+
+Example (``c`` a citation of page 2 of ``rapport.pdf``):
+    >>> html = page_html(settings.corpus, {"rapport.pdf"}, c)  # doctest: +SKIP
+    >>> html.startswith('<figure class="page"')  # doctest: +SKIP
+    True
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections.abc import Collection
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from assistant.answering.types import Citation
+
+if TYPE_CHECKING:
+    import pypdfium2
+
+RENDER_SCALE = 1.4  # ~100 dpi: readable in the side panel, ~100 KB as JPEG
+EDGE_WORDS = 6  # the quote is found by its first and its last words (line breaks differ inside)
+HIGHLIGHT = (255, 214, 0, 110)
+
+
+def _find(textpage: pypdfium2.PdfTextPage, words: list[str], index: int = 0) -> tuple[int, int] | None:
+    searcher = textpage.search(" ".join(words), index=index, match_case=False)
+    try:
+        found = searcher.get_next()
+    finally:
+        searcher.close()
+    return (int(found[0]), int(found[1])) if found else None
+
+
+def _find_edge(textpage: pypdfium2.PdfTextPage, words: list[str], head: bool, index: int = 0) -> tuple[int, int] | None:
+    """The quote's first (or last) words on the page: six, else three (a word hyphenated at a line's end, a
+    running header in between, make longer runs differ)."""
+    for size in (EDGE_WORDS, 3):
+        found = _find(textpage, words[:size] if head else words[-size:], index)
+        if found:
+            return found
+    return None
+
+
+def quote_boxes(textpage: pypdfium2.PdfTextPage, quote: str) -> list[tuple[float, float, float, float]]:
+    """The rectangles (left, bottom, right, top, in PDF points) of ``quote`` on the page; none when not found."""
+    words = quote.split()
+    if not words:
+        return []
+    first = _find_edge(textpage, words, head=True)
+    if first is None:
+        return []
+    last = _find_edge(textpage, words, head=False, index=first[0]) or first
+    start, end = first[0], max(first[0] + first[1], last[0] + last[1])
+    return [textpage.get_rect(i) for i in range(textpage.count_rects(start, end - start))]
+
+
+@lru_cache(maxsize=64)
+def render(path: str, modified: float, number: int, quote: str) -> tuple[bytes, bool]:
+    """Page ``number`` (1-based) of the PDF at ``path`` as a JPEG, ``quote`` highlighted; whether it was found.
+
+    ``modified`` (the file's mtime) is only part of the cache key: an edited file is rendered again.
+    """
+    import pypdfium2 as pdfium
+    from PIL import Image, ImageDraw
+
+    document = pdfium.PdfDocument(path)
+    try:
+        page = document[number - 1]
+        textpage = page.get_textpage()
+        boxes = quote_boxes(textpage, quote)
+        textpage.close()
+        image = page.render(scale=RENDER_SCALE).to_pil().convert("RGBA")
+        height = page.get_height()
+        page.close()
+    finally:
+        document.close()
+    overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(overlay)
+    for left, bottom, right, top in boxes:  # PDF points from the bottom-left → pixels from the top-left
+        draw.rectangle([left * RENDER_SCALE, (height - top) * RENDER_SCALE,
+                        right * RENDER_SCALE, (height - bottom) * RENDER_SCALE], fill=HIGHLIGHT)  # fmt: skip
+    out = io.BytesIO()
+    Image.alpha_composite(image, overlay).convert("RGB").save(out, format="JPEG", quality=70)
+    return out.getvalue(), bool(boxes)
+
+
+def _indexed_pdf(corpus: Path, indexed: Collection[str], source: str) -> Path | None:
+    """The corpus file of an indexed PDF, never a path outside the corpus."""
+    if source not in indexed or not source.lower().endswith(".pdf"):
+        return None
+    root = corpus.resolve()
+    path = (root / source).resolve()
+    return path if path.is_relative_to(root) and path.is_file() else None
+
+
+def page_html(corpus: Path, indexed: Collection[str], c: Citation) -> str:
+    """The cited page as an inline image with the quote highlighted ("" for a citation that is not of a PDF)."""
+    path = _indexed_pdf(corpus, indexed, c.source)
+    if path is None or not c.pages:
+        return ""
+    quote = c.text[c.quote_start - c.start : c.quote_end - c.start]
+    try:
+        jpeg, found = render(str(path), path.stat().st_mtime, c.pages[0], quote)
+    except Exception:  # a PDF changed or damaged since indexing: the text view above still stands
+        return '<p class="page-note">Page originale indisponible (le fichier a changé depuis l’indexation ?).</p>'
+    note = "" if found else ("texte lu par OCR : passage non surligné" if c.ocr else "passage non retrouvé sur la page")
+    caption = html.escape(" · ".join(filter(None, [f"Page originale, {c.where}", note])))
+    data = base64.b64encode(jpeg).decode("ascii")
+    return (
+        f'<figure class="page"><img class="page-image" alt="{caption}" src="data:image/jpeg;base64,{data}">'
+        f"<figcaption>{caption}</figcaption></figure>"
+    )
