@@ -251,13 +251,17 @@ def serve(
         str, typer.Option("--auth", help="USER:PASSWORD required to open the chat [env ASSISTANT_AUTH].")
     ] = "",
     no_llm: Annotated[bool, typer.Option("--no-llm", help="Do not load the language model.")] = False,
+    read_only_library: Annotated[
+        bool, typer.Option("--read-only-library", help="The « Documents » tab lists and downloads only.")
+    ] = False,
 ) -> None:
     """Start the web chat (127.0.0.1:7860 unless told otherwise)."""
     from assistant.indexing.locks import exclusive_use
     from assistant.web.app import serve as serve_chat
 
     settings = _settings(ctx, corpus, index)
-    settings = settings.with_(host=host or settings.host, port=port or settings.port, auth=auth or settings.auth)
+    settings = settings.with_(host=host or settings.host, port=port or settings.port, auth=auth or settings.auth,
+                              read_only_library=read_only_library)  # fmt: skip
     with exclusive_use(settings.index_dir, settings.chroma_url):
         serve_chat(settings, watch=watch, load_llm=not no_llm, say=lambda line: typer.echo(line, err=True))
 

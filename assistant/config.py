@@ -109,6 +109,8 @@ class Settings:
     port: int = DEFAULT_PORT
     auth: str | None = field(default=None, repr=False)
     feedback: Path = Path("eval/feedback.jsonl")
+    # The web chat's document library: no upload or deletion (serve --read-only-library).
+    read_only_library: bool = False
 
     def __post_init__(self) -> None:
         if self.chroma_url is not None and not self.chroma_url.startswith(("http://", "https://")):

@@ -50,6 +50,8 @@ class Meta:
     # How unrelated questions score against this corpus (indexing.background.measure).
     background: dict[str, float] = field(default_factory=dict)
     sentences: int = 0  # sentence vectors stored (sentence_vectors), checked by intact()
+    # Corpus files not indexed, with why (the web chat's document library lists them).
+    skipped: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass

@@ -85,6 +85,21 @@ class IndexReport:
         return f"{text}\n{self.note}" if self.note else text
 
 
+def _entry(doc: Document, previous: snapshot.Meta | None) -> dict[str, object]:
+    """What the snapshot says of a document (the library lists it): its hash, title, size, pages, when indexed."""
+    before = previous.documents.get(doc.source, {}) if previous else {}
+    indexed = before.get("indexed") if before.get("hash") == doc.content_hash else None
+    return {
+        "hash": doc.content_hash,
+        "title": doc.title,
+        "chars": len(doc.text),
+        "pages": max((b.page for b in doc.blocks), default=0),
+        "ocr": any(b.ocr for b in doc.blocks),
+        "notes": list(doc.notes),
+        "indexed": indexed or round(time.time(), 3),
+    }
+
+
 # OCR results, by PDF content and page: a reindex does not read a scanned page twice.
 OCR_CACHE = "ocr"
 
@@ -188,8 +203,9 @@ def _sync_locked(
         chunk_overlap=settings.chunk_overlap,
         fingerprint=print_,
         collection=collection,
-        documents={d.source: {"hash": d.content_hash, "title": d.title, "chars": len(d.text)} for d in documents},
+        documents={d.source: _entry(d, previous) for d in documents},
         lexical=LEXICAL_VERSION,
+        skipped=[{"source": s.source, "reason": s.reason} for s in skipped],
     )
     report.chunks = len(chunks)
     # Nothing changed: the committed snapshot stays (readers reload nothing); garbage is still collected.
@@ -197,7 +213,8 @@ def _sync_locked(
     if not (
         previous
         and not report.embedded
-        and (previous.fingerprint, previous.documents, previous.lexical) == (print_, meta.documents, meta.lexical)
+        and (previous.fingerprint, previous.documents, previous.lexical, previous.skipped)
+        == (print_, meta.documents, meta.lexical, meta.skipped)
         and previous.background.get("version") == background.VERSION
         and snapshot.intact(settings.index_dir, previous.sentences)
     ):

@@ -29,6 +29,7 @@ from assistant.errors import IndexMissing, QuestionError, short_message
 from assistant.indexing.snapshot import load_meta
 from assistant.indexing.sync import sync
 from assistant.web.feedback import record_feedback
+from assistant.web.library_tab import library_tab, wire_library
 from assistant.web.pages import page_html
 from assistant.web.render import CITATION_SCRIPT, CSS, answer_markdown, escape_markdown, sources_html, viewer_html
 from assistant.web.service import MODE_LABELS, ChatService
@@ -230,35 +231,41 @@ def build_app(service: ChatService) -> gr.Blocks:
             "## Assistant documentaire\nPosez une question sur les documents : chaque réponse cite ses sources."
         )
         index_line = gr.Markdown(service.index_status(), elem_id="index-status")
-        with gr.Row():
-            with gr.Column(scale=3):
-                chatbot = gr.Chatbot(
-                    label="Conversation",
-                    height=480,
-                    elem_id="chat",
-                    feedback_options=("Like", "Dislike"),
-                    buttons=["copy", "copy_all"],
-                )
-                with gr.Row():
-                    box = gr.Textbox(show_label=False, placeholder="Posez votre question…", scale=5, elem_id="question")
-                    send = gr.Button("Envoyer", variant="primary", scale=1, elem_id="send")
-                    stop = gr.Button("Arrêter", variant="stop", scale=1, visible=False, elem_id="stop")
-                notice = gr.Markdown(elem_id="notice")
-                gr.Examples(EXAMPLES, inputs=box, label="Exemples de questions")
-                with gr.Row():
-                    mode = gr.Radio([(label, key) for key, label in MODE_LABELS.items()], value="auto",
-                                    label="Mode de réponse", elem_id="mode")  # fmt: skip
-                    clear = gr.Button("Effacer la conversation", elem_id="clear")
-                mode_line = gr.Markdown(service.mode_status("auto"), elem_id="mode-status")
-                picker = gr.Dropdown(service.document_choices(), value=[], multiselect=True, elem_id="picker",
-                                     label="Chercher seulement dans… (vide : tous les documents)")  # fmt: skip
-            with gr.Column(scale=2):
-                gr.Markdown("### Sources")
-                sources = gr.HTML(sources_html(None, 0), elem_id="sources")
-                gr.Markdown("### Document")
-                viewer = gr.HTML(viewer_html([], {}), elem_id="viewer")
-                reindex_button = gr.Button("Réindexer", elem_id="reindex")
-                reindex_line = gr.Markdown(elem_id="reindex-status")
+        with gr.Tabs():
+            with gr.Tab("Conversation", elem_id="tab-chat"), gr.Row():
+                with gr.Column(scale=3):
+                    chatbot = gr.Chatbot(
+                        label="Conversation",
+                        height=480,
+                        elem_id="chat",
+                        feedback_options=("Like", "Dislike"),
+                        buttons=["copy", "copy_all"],
+                    )
+                    with gr.Row():
+                        box = gr.Textbox(
+                            show_label=False, placeholder="Posez votre question…", scale=5, elem_id="question"
+                        )
+                        send = gr.Button("Envoyer", variant="primary", scale=1, elem_id="send")
+                        stop = gr.Button("Arrêter", variant="stop", scale=1, visible=False, elem_id="stop")
+                    notice = gr.Markdown(elem_id="notice")
+                    gr.Examples(EXAMPLES, inputs=box, label="Exemples de questions")
+                    with gr.Row():
+                        mode = gr.Radio([(label, key) for key, label in MODE_LABELS.items()], value="auto",
+                                        label="Mode de réponse", elem_id="mode")  # fmt: skip
+                        clear = gr.Button("Effacer la conversation", elem_id="clear")
+                    mode_line = gr.Markdown(service.mode_status("auto"), elem_id="mode-status")
+                    picker = gr.Dropdown(service.document_choices(), value=[], multiselect=True, elem_id="picker",
+                                         label="Chercher seulement dans… (vide : tous les documents)")  # fmt: skip
+                with gr.Column(scale=2):
+                    gr.Markdown("### Sources")
+                    sources = gr.HTML(sources_html(None, 0), elem_id="sources")
+                    gr.Markdown("### Document")
+                    viewer = gr.HTML(viewer_html([], {}), elem_id="viewer")
+                    reindex_button = gr.Button("Réindexer", elem_id="reindex")
+                    reindex_line = gr.Markdown(elem_id="reindex-status")
+            with gr.Tab("Documents", elem_id="tab-documents") as documents_tab:
+                library = library_tab(service)
+                library.tab = documents_tab
         state = gr.State(None)
         outputs = [chatbot, box, sources, viewer, state, notice, send, stop]
         inputs = [box, chatbot, mode, state, picker]
@@ -273,8 +280,7 @@ def build_app(service: ChatService) -> gr.Blocks:
         mode.change(service.mode_status, mode, mode_line, api_visibility="private")
         chatbot.like(handlers.like, state, notice, api_visibility="private")
         reindex_button.click(handlers.reindex, None, [reindex_line, index_line, picker], api_visibility="private")
-        # A reindex by the watcher or another process: the picker offers what the index now holds.
-        demo.load(lambda: gr.update(choices=service.document_choices()), None, picker, api_visibility="private")
+        wire_library(library, service, demo, index_line, picker)
         api(handlers.ask_api, api_name="ask")
     return demo  # type: ignore[no-any-return]
 

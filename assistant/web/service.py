@@ -17,7 +17,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 from assistant.answering.conversation import Question
 from assistant.answering.extractive import ExtractiveAnswerer
@@ -27,12 +30,15 @@ from assistant.answering.search import SearchEngine
 from assistant.answering.sources import folders
 from assistant.answering.types import Answer, Preview, final_answer
 from assistant.config import Settings
-from assistant.errors import IndexBusy
+from assistant.errors import IndexBusy, UsageError, short_message
 from assistant.indexing.sync import IndexReport, Progress, sync
 from assistant.models.chat import describe
+from assistant.web import library
 
 log = logging.getLogger(__name__)
 MODE_LABELS = dict(zip(MODES, ("Automatique", "LLM", "Extractif"), strict=True))
+# An upload or a deletion waits this long for a running reindex before giving up.
+REINDEX_WAIT_S = 900
 # Saving a file often writes it several times: wait for quiet before reindexing.
 WATCH_DEBOUNCE_MS = 1500
 
@@ -88,6 +94,48 @@ class ChatService:
         by_folder = [(f"Dossier {name}/", name) for name in folders(documents)]
         return by_folder + [(f"{documents[s].title} ({s})", s) for s in sorted(documents)]
 
+    # -- document library ------------------------------------------------------------------
+
+    def library_rows(self) -> list[list[Any]]:
+        """Every document of the index (and every file left out, with why), for the « Documents » tab."""
+        snap = self.engine.snapshot
+        passages = Counter(c.source for c in snap.chunks)
+        return library.rows(snap.meta, passages)
+
+    def upload(self, files: list[Path], on_progress: Progress | None = None) -> str:
+        """Add uploaded files to the corpus (each checked; one refused does not stop the others), then index."""
+        if self.settings.read_only_library:
+            return "Bibliothèque en lecture seule : ajout désactivé."
+        max_bytes = int(self.settings.max_file_mb * 1_000_000)
+        added, refused = [], []
+        for path in files:
+            try:
+                added.append(library.store_upload(self.settings.corpus, path, path.name, max_bytes))
+            except (UsageError, OSError) as err:
+                refused.append(f"- refusé : {short_message(err, 200)}")
+        if not added:
+            return "\n".join(["Aucun fichier ajouté.", *refused])
+        summary = self.reindex(on_progress, wait=True)
+        return "\n".join([f"Ajouté(s) : {', '.join(added)}.", *refused, summary])
+
+    def delete(self, source: str, on_progress: Progress | None = None) -> str:
+        """Remove a document from the corpus, then from the index."""
+        if self.settings.read_only_library:
+            return "Bibliothèque en lecture seule : suppression désactivée."
+        try:
+            library.remove(self.settings.corpus, self.engine.snapshot.meta, source)
+        except (UsageError, OSError) as err:
+            return f"⚠️ {short_message(err, 200)}"
+        return f"Supprimé : {source}.\n" + self.reindex(on_progress, wait=True)
+
+    def download(self, source: str) -> Path:
+        """A copy of a document's original file to download.
+
+        Raises:
+            UsageError: not a document of this corpus.
+        """
+        return library.download_copy(self.settings.corpus, self.engine.snapshot.meta, source)
+
     def index_status(self) -> str:
         snap = self.engine.snapshot
         when = time.strftime("%d/%m/%Y %H:%M", time.localtime(snap.meta.created))
@@ -98,9 +146,13 @@ class ChatService:
 
     # -- reindexing ------------------------------------------------------------------------
 
-    def reindex(self, on_progress: Progress | None = None) -> str:
-        """Bring the index in line with the corpus; a summary in French for the UI."""
-        if not self._reindex_lock.acquire(blocking=False):
+    def reindex(self, on_progress: Progress | None = None, wait: bool = False) -> str:
+        """Bring the index in line with the corpus; a summary in French for the UI.
+
+        ``wait``: when a reindex is running, wait for it and then reindex again (an upload or a deletion made
+        meanwhile must be taken in), instead of saying one is running.
+        """
+        if not self._reindex_lock.acquire(blocking=wait, timeout=REINDEX_WAIT_S if wait else -1):
             return "Une réindexation est déjà en cours."
         try:
             report = sync(self.settings, embeddings=self.engine.embeddings, progress=False, on_progress=on_progress)

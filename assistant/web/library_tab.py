@@ -1,0 +1,125 @@
+"""The « Documents » tab: the library's table, upload (several files, drag and drop), download of an original,
+deletion with confirmation. Upload and deletion are absent with ``serve --read-only-library``.
+
+What it does lives in :class:`~assistant.web.service.ChatService` and :mod:`assistant.web.library`; this module
+only lays it out and wires it. The chat keeps answering while an upload is indexed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from assistant.errors import UsageError, short_message
+from assistant.ingest.corpus import SUPPORTED
+from assistant.web.library import COLUMNS
+from assistant.web.service import ChatService
+
+
+@dataclass
+class LibraryTab:
+    """The tab's components (upload and deletion are None in a read-only library)."""
+
+    tab: Any
+    table: Any
+    chosen: Any
+    download: Any
+    status: Any
+    upload: Any = None
+    add: Any = None
+    confirm: Any = None
+    delete: Any = None
+
+
+def _sources(service: ChatService) -> list[str]:
+    meta = service.engine.snapshot.meta
+    return sorted(set(meta.documents) | {s["source"] for s in meta.skipped})
+
+
+def library_tab(service: ChatService) -> LibraryTab:
+    """Lay the tab out (inside a ``gr.Tab`` being built)."""
+    read_only = service.settings.read_only_library
+    gr.Markdown(
+        "Les documents du corpus : indexés, ou ignorés avec la raison."
+        + ("" if read_only else " Ajoutez des fichiers (glisser-déposer) ; ils sont indexés aussitôt.")
+    )
+    table = gr.Dataframe(service.library_rows(), headers=COLUMNS, interactive=False, elem_id="library-table")
+    parts: dict[str, Any] = {}
+    if not read_only:
+        with gr.Row():
+            parts["upload"] = gr.File(file_count="multiple", file_types=sorted(SUPPORTED), type="filepath",
+                                      label="Ajouter des documents", elem_id="upload")  # fmt: skip
+            parts["add"] = gr.Button("Ajouter au corpus", variant="primary", elem_id="add-documents")
+    with gr.Row():
+        chosen = gr.Dropdown(_sources(service), value=None, label="Document", elem_id="library-document")
+        download = gr.DownloadButton("Télécharger l’original", value=None, elem_id="download")
+        if not read_only:
+            parts["confirm"] = gr.Checkbox(label="Je confirme la suppression", elem_id="confirm-delete")
+            parts["delete"] = gr.Button("Supprimer du corpus", variant="stop", elem_id="delete-document")
+    status = gr.Markdown(elem_id="library-status")
+    return LibraryTab(None, table, chosen, download, status, **parts)
+
+
+class LibraryHandlers:
+    """What the tab's buttons do."""
+
+    def __init__(self, service: ChatService) -> None:
+        self.service = service
+
+    def refresh(self) -> tuple[Any, ...]:
+        """The table, the document list, the index line and the chat's picker, as the index now stands."""
+        service = self.service
+        return (
+            service.library_rows(),
+            gr.update(choices=_sources(service)),
+            service.index_status(),
+            gr.update(choices=service.document_choices()),
+        )
+
+    def add(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        if not files:
+            return ("Choisissez d’abord des fichiers.", gr.skip(), *self.refresh())
+        summary = self.service.upload([Path(f) for f in files], _follow(progress))
+        return (summary, None, *self.refresh())
+
+    def delete(self, source: str | None, confirmed: bool, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        if not source:
+            return ("Choisissez d’abord un document.", gr.skip(), *self.refresh())
+        if not confirmed:
+            return ("Cochez « Je confirme la suppression » pour supprimer ce document.", gr.skip(), *self.refresh())
+        return (self.service.delete(source, _follow(progress)), False, *self.refresh())
+
+    def download(self, source: str | None) -> Any:
+        if not source:
+            return None
+        try:
+            return str(self.service.download(source))
+        except (UsageError, OSError) as err:
+            gr.Warning(short_message(err, 200))
+            return None
+
+
+def _follow(progress: gr.Progress) -> Any:
+    def on_progress(done: int, total: int, what: str) -> None:
+        unit = "phrases" if what == "sentences" else "passages"
+        progress((done, total), desc=f"Indexation ({unit})", unit=unit)
+
+    return on_progress
+
+
+def wire_library(tab: LibraryTab, service: ChatService, demo: Any, index_line: Any, picker: Any) -> None:
+    """Connect the tab's events (inside the ``gr.Blocks`` being built)."""
+    handlers = LibraryHandlers(service)
+    shown = [tab.table, tab.chosen, index_line, picker]
+    if tab.add is not None:
+        tab.add.click(handlers.add, tab.upload, [tab.status, tab.upload, *shown], api_visibility="private")
+        tab.delete.click(handlers.delete, [tab.chosen, tab.confirm], [tab.status, tab.confirm, *shown],
+                         api_visibility="private")  # fmt: skip
+    tab.chosen.change(handlers.download, tab.chosen, tab.download, api_visibility="private")
+    # A reindex from the chat tab, the watcher or another process: the page shows what the index now holds.
+    demo.load(handlers.refresh, None, shown, api_visibility="private")
+    if tab.tab is not None:
+        tab.tab.select(handlers.refresh, None, shown, api_visibility="private")

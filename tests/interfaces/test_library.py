@@ -1,0 +1,148 @@
+"""The document library: uploads, deletions and downloads through the chat service (real embedder, real Chroma
+store on disk), every hostile case the issue lists, and the « Documents » tab driven in Debian's chromium."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from assistant.answering.conversation import Question
+from assistant.config import Settings
+from assistant.errors import UsageError
+from assistant.web import library
+from assistant.web.pages import page_html
+from assistant.web.render import viewer_html
+from assistant.web.service import ChatService
+from tests.helpers import browser_page, running_server
+from tests.ingest import files
+
+MakeSettings = Callable[..., Settings]
+NOTE = "Protocole Zéphyr\n\nLe protocole Zéphyr prévoit une réunion mensuelle des équipes de protection.\n"
+
+
+@pytest.fixture
+def service(corpus_copy: Path, make_settings: MakeSettings) -> ChatService:
+    from assistant.indexing.sync import sync
+
+    settings = make_settings(corpus_copy)
+    sync(settings, progress=False)
+    return ChatService(settings, load_llm=False)
+
+
+def _upload(tmp_path: Path, name: str, data: bytes) -> Path:
+    folder = tmp_path / f"browser-{time.monotonic_ns()}"
+    folder.mkdir()
+    (folder / name).write_bytes(data)
+    return folder / name
+
+
+def test_an_upload_is_indexed_and_a_disguised_file_is_listed_with_its_reason(
+    service: ChatService, tmp_path: Path
+) -> None:
+    files.docx(tmp_path / "partenaires.docx")
+    uploads = [
+        tmp_path / "partenaires.docx",
+        _upload(tmp_path, "page.docx", b"<html><body>pas un document Word</body></html>"),
+        _upload(tmp_path, "outil.exe", b"MZ\x90\x00"),
+    ]
+    summary = service.upload(uploads)
+    assert "Ajouté(s) : partenaires.docx, page.docx." in summary and "outil.exe: type .exe not accepted" in summary
+    assert not (service.settings.corpus / "outil.exe").exists()
+    table = {row[1]: row for row in service.library_rows()}
+    assert table["partenaires.docx"][0] == "Partenaires de l’observatoire" and table["partenaires.docx"][4] >= 1
+    assert table["page.docx"][6].startswith("ignoré : not a valid DOCX file")
+    answer = service.answer(Question.parse("Depuis quand l’observatoire est-il membre d’EUSARF ?"), "extractive")
+    assert "2012" in answer.answer and "partenaires.docx" in {c.source for c in answer.citations}
+
+
+def test_hostile_names_sizes_and_a_read_only_library(service: ChatService, tmp_path: Path) -> None:
+    corpus = service.settings.corpus
+    note = _upload(tmp_path, "note.txt", NOTE.encode())
+    assert library.store_upload(corpus, note, "../../etc/passwd.docx.txt", 10**6) == "passwd.docx.txt"
+    assert (corpus / "passwd.docx.txt").is_file() and not (tmp_path / "etc").exists()
+    assert library.store_upload(corpus, note, "..\\..\\<script>x.txt", 10**6) == "_script_x.txt"
+    with pytest.raises(UsageError, match="unusable file name"):
+        library.store_upload(corpus, note, "../../.", 10**6)
+    with pytest.raises(UsageError, match="more than the"):
+        library.store_upload(corpus, note, "note.txt", 10)
+    assert not list(corpus.glob(".upload-*"))  # no half-written file left behind
+    read_only = ChatService(service.settings.with_(read_only_library=True), load_llm=False)
+    assert "lecture seule" in read_only.upload([note]) and "lecture seule" in read_only.delete("note.txt")
+
+
+def test_two_uploads_of_one_name_at_once_keep_both(service: ChatService, tmp_path: Path) -> None:
+    first, second = _upload(tmp_path, "agenda.txt", b"Version A.\n"), _upload(tmp_path, "agenda.txt", b"Version B.\n")
+    names: list[str] = []
+    threads = [threading.Thread(target=lambda p=p: names.append(
+        library.store_upload(service.settings.corpus, p, "agenda.txt", 10**6))) for p in (first, second)]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(names) == ["agenda (2).txt", "agenda.txt"]
+    texts = {(service.settings.corpus / n).read_text(encoding="utf-8") for n in names}
+    assert texts == {"Version A.\n", "Version B.\n"}
+
+
+def test_an_upload_during_a_reindex_waits_and_is_indexed(service: ChatService, tmp_path: Path) -> None:
+    service._reindex_lock.acquire()  # a reindex (the « Réindexer » button) is running
+    threading.Timer(2.0, service._reindex_lock.release).start()
+    start = time.monotonic()
+    summary = service.upload([_upload(tmp_path, "zephyr.txt", NOTE.encode())])
+    assert time.monotonic() - start >= 1.9 and "1 ajouté(s)" in summary
+    assert "zephyr.txt" in service.engine.snapshot.documents
+
+
+def test_deleting_a_document_its_answer_cites(service: ChatService, tmp_path: Path) -> None:
+    service.upload([_upload(tmp_path, "zephyr.txt", NOTE.encode())])
+    answer = service.answer(Question.parse("Que prévoit le protocole Zéphyr ?"), "extractive")
+    assert answer.citations and answer.citations[0].source == "zephyr.txt"
+    copy = service.download("zephyr.txt")
+    assert copy.read_text(encoding="utf-8") == NOTE and service.settings.corpus not in copy.parents
+    summary = service.delete("zephyr.txt")
+    assert "Supprimé : zephyr.txt." in summary and "1 supprimé(s)" in summary
+    assert not (service.settings.corpus / "zephyr.txt").exists()
+    documents = service.engine.snapshot.documents
+    assert "zephyr.txt" not in documents
+    # The earlier answer still shows, from its own citation text; nothing is read from the deleted file.
+    viewer = viewer_html([(0, answer)], documents, lambda c: page_html(service.settings.corpus, documents, c))
+    assert "réunion mensuelle" in viewer
+    with pytest.raises(UsageError, match="not a document of the corpus"):
+        service.download("zephyr.txt")
+    with pytest.raises(UsageError, match="not a document of the corpus"):
+        service.download("../index/CURRENT")
+    assert "not a document" in service.delete("../../etc/passwd")
+
+
+@pytest.mark.slow
+def test_browser_documents_tab_uploads_downloads_and_deletes(corpus_copy: Path, tmp_path: Path) -> None:
+    files.paged_pdf(tmp_path / "rapport.pdf")
+    with running_server(corpus_copy, tmp_path / "index", "--no-llm") as url, browser_page() as page:
+        page.goto(url)
+        page.get_by_role("tab", name="Documents").click()
+        page.set_input_files("#upload input[type=file]", [str(tmp_path / "rapport.pdf")])
+        page.wait_for_timeout(1000)
+        page.click("#add-documents")
+        page.wait_for_function("() => document.querySelector('#library-status').innerText.includes('Ajouté')",
+                               timeout=120_000)  # fmt: skip
+        assert "Rapport annuel 2024" in page.locator("#library-table").inner_text()
+        page.click("#library-document input")
+        page.keyboard.type("rapport.pdf")
+        page.keyboard.press("Enter")
+        with page.expect_download() as download:
+            page.wait_for_timeout(1000)
+            page.click("#download")
+        assert Path(download.value.path()).read_bytes() == (tmp_path / "rapport.pdf").read_bytes()
+        page.click("#delete-document")  # not confirmed: nothing happens but a notice
+        page.wait_for_function("() => document.querySelector('#library-status').innerText.includes('Cochez')")
+        assert (corpus_copy / "rapport.pdf").exists()
+        page.check("#confirm-delete input")
+        page.click("#delete-document")
+        page.wait_for_function("() => document.querySelector('#library-status').innerText.includes('Supprimé')",
+                               timeout=120_000)  # fmt: skip
+        assert "rapport.pdf" not in page.locator("#library-table").inner_text()
+        assert not (corpus_copy / "rapport.pdf").exists()
