@@ -207,12 +207,15 @@ def bench(
     questions: Annotated[int, typer.Option("--questions", help="Questions timed per side.")] = 200,
     scale: Annotated[int, typer.Option("--scale", help="Chunks in the scaled store (0: skip).")] = 100_000,
     llm: Annotated[bool, typer.Option("--llm/--no-llm", help="Also time the bundled LLM.")] = True,
+    pdf_pages: Annotated[int, typer.Option("--pdf-pages", help="Pages of the text PDF indexed (0: skip).")] = 300,
+    ocr_pages: Annotated[int, typer.Option("--ocr-pages", help="Scanned pages read by OCR (0: skip).")] = 5,
     as_json: JsonOpt = False,
 ) -> None:
     """Measure indexing and query speed and memory, ours against the LangChain tutorial pipeline."""
     from assistant.bench import BenchOptions, run_bench, table
 
-    options = BenchOptions(dataset=dataset, paragraphs=paragraphs, questions=questions, scale=scale, llm=llm)
+    options = BenchOptions(dataset=dataset, paragraphs=paragraphs, questions=questions, scale=scale, llm=llm,
+                           pdf_pages=pdf_pages, ocr_pages=ocr_pages)  # fmt: skip
     result = run_bench(_settings(ctx), options)
     if as_json:
         _emit(result)

@@ -11,11 +11,13 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.helpers import ask, browser_page, running_server  # noqa: E402
+from tests.ingest import files  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 
@@ -37,7 +39,27 @@ def main() -> None:
             page.evaluate("window.scrollTo(0, 0)")
             ask(page, "Quelle est la météo à Brest demain ?")
             page.screenshot(path=OUT / "4-pas-dans-les-documents.png")
+            _library_and_page_view(page, Path(tmp))
     print(f"screenshots written to {OUT.relative_to(ROOT)}/")
+
+
+def _library_and_page_view(page: Any, tmp: Path) -> None:
+    """A PDF added from the « Documents » tab, then asked about: the cited page, quote highlighted."""
+    files.paged_pdf(tmp / "rapport.pdf", extra_pages=6)
+    page.get_by_role("tab", name="Documents").click()
+    page.set_input_files("#upload input[type=file]", [str(tmp / "rapport.pdf")])
+    page.wait_for_timeout(1000)
+    page.click("#add-documents")
+    page.wait_for_function(
+        "() => document.querySelector('#library-status').innerText.includes('Ajouté')", timeout=120_000
+    )
+    page.screenshot(path=OUT / "5-bibliotheque.png")
+    page.get_by_role("tab", name="Conversation").click()
+    page.check("#mode input[value='extractive']")
+    ask(page, "Qui publie la revue Child Abuse and Neglect ?")
+    page.locator("#sources a.cite").first.click()
+    page.locator(".doc-view:not([hidden]) img.page-image").scroll_into_view_if_needed()
+    page.screenshot(path=OUT / "6-page-originale.png")
 
 
 if __name__ == "__main__":

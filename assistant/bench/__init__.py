@@ -4,7 +4,8 @@ On a sample (or all) of a SQuAD-format dataset's paragraphs (PIAF by default), e
 process: raw embedding of what our index stores (chunks, and a vector per sentence) vs our whole indexing
 run (``index_over_embed``), one-file reindex, warm extractive asks (p50 / p95), peak memory; then asks
 against a scaled store of
-``scale`` chunks (:mod:`assistant.bench.scale`), and the bundled LLM's speed.
+``scale`` chunks (:mod:`assistant.bench.scale`), a long text PDF indexed and scanned pages read by OCR
+(:mod:`assistant.bench.documents`), and the bundled LLM's speed.
 
 Usage: ``run_bench(settings, BenchOptions(paragraphs=200, scale=0, llm=False))`` returns every figure as
 one JSON-ready dict (``index_over_embed``, ``ask_ms``, ``baseline``…); :func:`table` prints it.
@@ -34,6 +35,8 @@ class BenchOptions:
     scale: int = 100_000  # 0: skip the scaled store
     llm: bool = True
     llm_questions: int = 20
+    pdf_pages: int = 300  # 0: skip the PDF phase
+    ocr_pages: int = 5
 
 
 def _in_child(function: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
@@ -77,6 +80,10 @@ def run_bench(settings: Settings, options: BenchOptions) -> dict[str, Any]:
         if options.scale:
             big = own.with_(index_dir=root / "scaled")
             result["scale"] = _in_child(phases.scaled, big, own.index_dir, options.scale, work.questions)
+        if options.pdf_pages:
+            from assistant.bench.documents import pdf_indexing
+
+            result["pdf"] = _in_child(pdf_indexing, own, options.pdf_pages, options.ocr_pages)
         if options.llm:
             from assistant.bench.llm_speed import llm_speed
 
@@ -105,6 +112,13 @@ def table(result: dict[str, Any]) -> str:
         rows += [
             (f"ask p50 at {scale['chunks']:,} chunks (ms)", scale["ask_ms"]["p50"], None, None),
             (f"ask p95 at {scale['chunks']:,} chunks (ms)", scale["ask_ms"]["p95"], None, None),
+        ]
+    if "pdf" in result:
+        pdf = result["pdf"]
+        rows += [
+            (f"index a {pdf['pdf_pages']}-page PDF (s)", pdf["pdf_index_seconds"], None, None),
+            ("  / embedding its chunks only", pdf["pdf_index_over_embed"], None, None),
+            ("OCR (pages per minute)", pdf["ocr_pages_per_minute"], None, None),
         ]
     if result.get("llm", {}).get("answers"):
         rows += _llm_rows(result["llm"])

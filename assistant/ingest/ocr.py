@@ -1,7 +1,8 @@
 """OCR of scanned PDF pages with Tesseract (Debian ``tesseract-ocr`` + ``tesseract-ocr-fra``), French and English.
 
 The page is rendered locally (pypdfium2) and read by the ``tesseract`` command; results are cached by the
-PDF's content hash and page number, so a reindex does not read the same page twice.
+PDF's content hash and page number, so a reindex does not read the same page twice; each word's box is kept too,
+so that the viewer can highlight a quote on a scanned page.
 ``ASSISTANT_TESSERACT`` names another binary (or a missing one, to turn OCR off).
 
 Example:
@@ -13,10 +14,10 @@ Example:
 from __future__ import annotations
 
 import functools
-import io
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,28 +63,52 @@ class Ocr:
         languages = _languages(binary) if binary else ""
         return cls(binary, languages, cache) if binary and languages else None
 
-    def _cached(self, key: str) -> Path | None:
-        return self.cache / f"{key}-{self.languages}.txt" if self.cache else None
-
     def read(self, page: pypdfium2.PdfPage, pdf_hash: str, number: int) -> str:
-        """The text of one rendered page ("" when Tesseract fails on it: the page is then reported unread)."""
-        cached = self._cached(f"{pdf_hash[:32]}-{number}")
-        if cached and cached.is_file():
-            return cached.read_text(encoding="utf-8")
+        """The text of one rendered page ("" when Tesseract fails on it: the page is then reported unread).
+
+        Its words' boxes are kept beside the text in the cache (:func:`word_boxes`: the viewer highlights
+        quotes on scanned pages with them).
+        """
+        base = cache_base(self.cache, pdf_hash, number) if self.cache else None
+        if base and base.with_suffix(".txt").is_file():
+            return base.with_suffix(".txt").read_text(encoding="utf-8")
         image = page.render(scale=RENDER_SCALE).to_pil().convert("L")
-        png = io.BytesIO()
-        image.save(png, format="PNG")
-        try:
-            done = subprocess.run(
-                [self.binary, "stdin", "stdout", "-l", self.languages],
-                input=png.getvalue(), capture_output=True, timeout=TIMEOUT_SECONDS, check=True,
-            )  # fmt: skip
-        except (OSError, subprocess.SubprocessError):
-            return ""
-        text = done.stdout.decode("utf-8", errors="replace")
-        if cached:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cached.with_suffix(".tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(cached)
+        with tempfile.TemporaryDirectory(prefix="assistant-ocr-") as tmp:
+            image.save(Path(tmp) / "page.png")
+            try:  # one run, two outputs: the text, and each word with its box (tsv)
+                subprocess.run([self.binary, "page.png", "out", "-l", self.languages, "txt", "tsv"], cwd=tmp,
+                               capture_output=True, timeout=TIMEOUT_SECONDS, check=True)  # fmt: skip
+                text = (Path(tmp) / "out.txt").read_text(encoding="utf-8", errors="replace")
+                boxes = (Path(tmp) / "out.tsv").read_text(encoding="utf-8", errors="replace")
+            except (OSError, subprocess.SubprocessError):
+                return ""
+        if base:
+            base.parent.mkdir(parents=True, exist_ok=True)
+            for suffix, content in ((".tsv", boxes), (".txt", text)):  # the text last: it marks the entry done
+                partial = base.with_suffix(suffix + ".tmp")
+                partial.write_text(content, encoding="utf-8")
+                partial.replace(base.with_suffix(suffix))
         return text
+
+
+def cache_base(cache: Path, pdf_hash: str, number: int) -> Path:
+    """Where page ``number`` of the PDF whose sha256 is ``pdf_hash`` is cached (``.txt`` and ``.tsv`` beside)."""
+    return cache / f"{pdf_hash[:32]}-{number}"
+
+
+Word = tuple[str, float, float, float, float]  # text, left, top, right, bottom in PDF points from the top-left
+
+
+def word_boxes(cache: Path, pdf_hash: str, number: int) -> list[Word]:
+    """The words OCR read on a page, with their boxes (none when the page was not read by OCR)."""
+    tsv = cache_base(cache, pdf_hash, number).with_suffix(".tsv")
+    if not tsv.is_file():
+        return []
+    words: list[Word] = []
+    to_points = 1 / RENDER_SCALE
+    for line in tsv.read_text(encoding="utf-8").splitlines()[1:]:
+        cells = line.split("\t")
+        if len(cells) == 12 and cells[11].strip() and cells[0] == "5":  # level 5: a word
+            left, top, width, height = (float(v) * to_points for v in cells[6:10])
+            words.append((cells[11].strip(), left, top, left + width, top + height))
+    return words

@@ -27,7 +27,7 @@ from assistant.answering.types import Answer, Preview
 from assistant.config import Settings, parse_credentials
 from assistant.errors import IndexMissing, QuestionError, short_message
 from assistant.indexing.snapshot import load_meta
-from assistant.indexing.sync import sync
+from assistant.indexing.sync import OCR_CACHE, sync
 from assistant.web.feedback import record_feedback
 from assistant.web.library_tab import library_tab, wire_library
 from assistant.web.pages import page_html
@@ -185,7 +185,9 @@ class Handlers:
         state.answers[index], state.questions[index] = answer, history
         messages[index] = {"role": "assistant", "content": answer_markdown(answer, index)}
         documents = self.service.engine.snapshot.documents
-        viewer = viewer_html(state.recent(), documents, partial(page_html, self.service.settings.corpus, documents))
+        settings = self.service.settings
+        original = partial(page_html, settings.corpus, documents, ocr_cache=settings.index_dir / OCR_CACHE)
+        viewer = viewer_html(state.recent(), documents, original)
         return messages, gr.skip(), sources_html(answer, index), viewer, state, gr.skip(), *IDLE
 
     def safe_respond(self, *args: Any) -> Iterator[tuple[Any, ...]]:

@@ -2,7 +2,8 @@
 
 Only indexed documents are rendered, from inside the corpus: the browser sends no path, the page comes inline
 (a ``data:`` image) in the viewer. The quote is found in the page's text layer (PDFium's search, from its first
-and last words) and its character boxes are drawn over the page; a scanned page is shown without highlight.
+and last words) and its character boxes are drawn over the page; on a scanned page, among the words OCR read
+(their boxes were kept at indexing).
 
 Example (``c`` a citation of page 2 of ``rapport.pdf``):
     >>> html = page_html(settings.corpus, {"rapport.pdf"}, c)  # doctest: +SKIP
@@ -13,6 +14,7 @@ Example (``c`` a citation of page 2 of ``rapport.pdf``):
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
 from collections.abc import Collection
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.answering.types import Citation
+from assistant.ingest.ocr import Word, word_boxes
 
 if TYPE_CHECKING:
     import pypdfium2
@@ -49,8 +52,12 @@ def _find_edge(textpage: pypdfium2.PdfTextPage, words: list[str], head: bool, in
     return None
 
 
-def quote_boxes(textpage: pypdfium2.PdfTextPage, quote: str) -> list[tuple[float, float, float, float]]:
-    """The rectangles (left, bottom, right, top, in PDF points) of ``quote`` on the page; none when not found."""
+Box = tuple[float, float, float, float]  # left, top, right, bottom in PDF points from the page's top-left
+
+
+def quote_boxes(textpage: pypdfium2.PdfTextPage, quote: str, height: float) -> list[Box]:
+    """The rectangles of ``quote`` in the page's text layer (``height``: the page's, in points); none when not
+    found."""
     words = quote.split()
     if not words:
         return []
@@ -59,14 +66,41 @@ def quote_boxes(textpage: pypdfium2.PdfTextPage, quote: str) -> list[tuple[float
         return []
     last = _find_edge(textpage, words, head=False, index=first[0]) or first
     start, end = first[0], max(first[0] + first[1], last[0] + last[1])
-    return [textpage.get_rect(i) for i in range(textpage.count_rects(start, end - start))]
+    rects = [textpage.get_rect(i) for i in range(textpage.count_rects(start, end - start))]
+    return [(left, height - top, right, height - bottom) for left, bottom, right, top in rects]
+
+
+def _token(word: str) -> str:
+    return "".join(ch for ch in word.lower() if ch.isalnum())
+
+
+def _run(tokens: list[str], wanted: list[str], start: int = 0) -> int | None:
+    """Where ``wanted`` begins in ``tokens`` (from ``start``): three words, else two (OCR misreads some)."""
+    for size in (3, 2):
+        run = wanted[:size]
+        for i in range(start, len(tokens) - len(run) + 1):
+            if run and tokens[i : i + len(run)] == run:
+                return i
+    return None
+
+
+def ocr_boxes(words: tuple[Word, ...], quote: str) -> list[Box]:
+    """The boxes of the OCR words that read ``quote`` (found by its first and last words)."""
+    tokens, wanted = [_token(w[0]) for w in words], [t for t in map(_token, quote.split()) if t]
+    first = _run(tokens, wanted)
+    if first is None:
+        return []
+    tail = _run(tokens, wanted[-3:], first)
+    last = tail + min(3, len(wanted)) if tail is not None else first + len(wanted)
+    return [w[1:] for w in words[first:last]]
 
 
 @lru_cache(maxsize=64)
-def render(path: str, modified: float, number: int, quote: str) -> tuple[bytes, bool]:
+def render(path: str, modified: float, number: int, quote: str, words: tuple[Word, ...] = ()) -> tuple[bytes, bool]:
     """Page ``number`` (1-based) of the PDF at ``path`` as a JPEG, ``quote`` highlighted; whether it was found.
 
-    ``modified`` (the file's mtime) is only part of the cache key: an edited file is rendered again.
+    The quote is looked for in the page's text layer, else among the ``words`` OCR read on it. ``modified`` (the
+    file's mtime) is only part of the cache key: an edited file is rendered again.
     """
     import pypdfium2 as pdfium
     from PIL import Image, ImageDraw
@@ -75,18 +109,16 @@ def render(path: str, modified: float, number: int, quote: str) -> tuple[bytes, 
     try:
         page = document[number - 1]
         textpage = page.get_textpage()
-        boxes = quote_boxes(textpage, quote)
+        boxes = quote_boxes(textpage, quote, page.get_height()) or ocr_boxes(words, quote)
         textpage.close()
         image = page.render(scale=RENDER_SCALE).to_pil().convert("RGBA")
-        height = page.get_height()
         page.close()
     finally:
         document.close()
     overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(overlay)
-    for left, bottom, right, top in boxes:  # PDF points from the bottom-left → pixels from the top-left
-        draw.rectangle([left * RENDER_SCALE, (height - top) * RENDER_SCALE,
-                        right * RENDER_SCALE, (height - bottom) * RENDER_SCALE], fill=HIGHLIGHT)  # fmt: skip
+    for box in boxes:
+        draw.rectangle([v * RENDER_SCALE for v in box], fill=HIGHLIGHT)
     out = io.BytesIO()
     Image.alpha_composite(image, overlay).convert("RGB").save(out, format="JPEG", quality=70)
     return out.getvalue(), bool(boxes)
@@ -101,17 +133,27 @@ def _indexed_pdf(corpus: Path, indexed: Collection[str], source: str) -> Path | 
     return path if path.is_relative_to(root) and path.is_file() else None
 
 
-def page_html(corpus: Path, indexed: Collection[str], c: Citation) -> str:
-    """The cited page as an inline image with the quote highlighted ("" for a citation that is not of a PDF)."""
+@lru_cache(maxsize=256)
+def _sha256(path: str, modified: float) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def page_html(corpus: Path, indexed: Collection[str], c: Citation, ocr_cache: Path | None = None) -> str:
+    """The cited page as an inline image with the quote highlighted ("" for a citation that is not of a PDF).
+
+    ``ocr_cache`` (the index's, where OCR kept each word's box) lets a quote on a scanned page be highlighted too.
+    """
     path = _indexed_pdf(corpus, indexed, c.source)
     if path is None or not c.pages:
         return ""
     quote = c.text[c.quote_start - c.start : c.quote_end - c.start]
     try:
-        jpeg, found = render(str(path), path.stat().st_mtime, c.pages[0], quote)
+        modified = path.stat().st_mtime
+        words = tuple(word_boxes(ocr_cache, _sha256(str(path), modified), c.pages[0])) if c.ocr and ocr_cache else ()
+        jpeg, found = render(str(path), modified, c.pages[0], quote, words)
     except Exception:  # a PDF changed or damaged since indexing: the text view above still stands
         return '<p class="page-note">Page originale indisponible (le fichier a changé depuis l’indexation ?).</p>'
-    note = "" if found else ("texte lu par OCR : passage non surligné" if c.ocr else "passage non retrouvé sur la page")
+    note = ("texte lu par OCR" if c.ocr else "") if found else "passage non retrouvé sur la page"
     caption = html.escape(" · ".join(filter(None, [f"Page originale, {c.where}", note])))
     data = base64.b64encode(jpeg).decode("ascii")
     return (

@@ -5,6 +5,7 @@ Speed targets are not asserted here (figures depend on the machine): the README 
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,7 +27,7 @@ PIAF = ROOT / DEFAULT_BENCH_DATASET
 def result() -> dict[str, Any]:
     if not PIAF.is_file():
         pytest.skip(f"PIAF is not beside the repository ({PIAF})")
-    options = BenchOptions(dataset=PIAF, paragraphs=24, questions=12, scale=3000, llm=False)
+    options = BenchOptions(dataset=PIAF, paragraphs=24, questions=12, scale=3000, llm=False, pdf_pages=8, ocr_pages=1)
     return run_bench(Settings(), options)
 
 
@@ -48,6 +49,14 @@ def test_bench_scaled_store_and_table(result: dict[str, Any]) -> None:
     assert scale["chunks"] >= 3000 and scale["ask_ms"]["n"] == 12
     text = table(result)
     assert "reindex one file (s)" in text and "at 3,0" in text
+
+
+def test_bench_indexes_a_pdf_and_reads_a_scanned_page(result: dict[str, Any]) -> None:
+    pdf = result["pdf"]
+    assert pdf["pdf_pages"] == 8 and pdf["pdf_chunks"] >= 8 and pdf["pdf_index_over_embed"] > 0
+    assert "index a 8-page PDF (s)" in table(result)
+    if shutil.which("tesseract"):
+        assert pdf["ocr_pages_per_minute"] > 0 and pdf["ocr_blocks"] >= 1
 
 
 @pytest.mark.skipif(not llm_installed(), reason="the bundled LLM is not installed (the [llm] extra)")

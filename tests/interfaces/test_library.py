@@ -17,7 +17,7 @@ from assistant.web import library
 from assistant.web.pages import page_html
 from assistant.web.render import viewer_html
 from assistant.web.service import ChatService
-from tests.helpers import browser_page, running_server
+from tests.helpers import ask, browser_page, running_server
 from tests.ingest import files
 
 MakeSettings = Callable[..., Settings]
@@ -130,6 +130,18 @@ def test_browser_documents_tab_uploads_downloads_and_deletes(corpus_copy: Path, 
         page.wait_for_function("() => document.querySelector('#library-status').innerText.includes('Ajouté')",
                                timeout=120_000)  # fmt: skip
         assert "Rapport annuel 2024" in page.locator("#library-table").inner_text()
+        # The new document answers, its citation names the page, and the viewer shows that page, quote marked.
+        page.get_by_role("tab", name="Conversation").click()
+        page.check("#mode input[value='extractive']")
+        ask(page, "Qui publie la revue Child Abuse and Neglect ?")
+        assert "ISPCAN" in page.locator("#chat .bot").last.inner_text()
+        assert "rapport.pdf · p. 4" in page.locator("#sources").inner_text()
+        page.locator("#sources a.cite").first.click()
+        shown = page.locator(".doc-view:not([hidden])")
+        assert shown.locator("img.page-image").is_visible()
+        assert "Page originale, p. 4" in shown.locator("figcaption").inner_text()
+        assert "non retrouvé" not in shown.locator("figcaption").inner_text()
+        page.get_by_role("tab", name="Documents").click()
         page.click("#library-document input")
         page.keyboard.type("rapport.pdf")
         page.keyboard.press("Enter")

@@ -6,13 +6,21 @@ from __future__ import annotations
 import base64
 import io
 import re
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
+from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.answering.search import SearchEngine
 from assistant.answering.types import Answer, Citation
+from assistant.config import Settings
+from assistant.indexing.sync import OCR_CACHE, sync
 from assistant.ingest.chunks import chunk_document
 from assistant.ingest.corpus import load_corpus
+from assistant.models.embeddings import SentenceTransformerEmbeddings
 from assistant.web.pages import RENDER_SCALE, page_html
 from assistant.web.render import viewer_html
 from tests.ingest import files
@@ -60,3 +68,26 @@ def test_nothing_outside_the_indexed_corpus_is_rendered(tmp_path: Path) -> None:
     assert page_html(corpus, {"../dehors.pdf"}, escaped) == ""  # indexed name, but outside the corpus
     (corpus / "rapport.pdf").write_bytes(b"%PDF-1.4 damaged since indexing")
     assert "indisponible" in page_html(corpus, {"rapport.pdf"}, cited)
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="make setup installs tesseract-ocr")
+def test_a_quote_on_a_scanned_page_is_highlighted_from_the_ocr_word_boxes(
+    tmp_path: Path, make_settings: Callable[..., Settings], embeddings: SentenceTransformerEmbeddings
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    files.scanned_pdf(corpus / "scan.pdf", {1: "Page de garde du dossier.", 2: files.PAGE_SENTENCES[3]})
+    settings = make_settings(corpus)
+    sync(settings, embeddings=embeddings, progress=False)
+    engine = SearchEngine.open(settings, embeddings)
+    answer = ExtractiveAnswerer(engine).ask("Combien de fois par an le conseil scientifique se réunit-il ?")
+    cited = answer.citations[0]
+    assert cited.ocr and cited.pages == [2]
+    without = page_html(corpus, engine.snapshot.documents, cited)
+    assert "non retrouvé" in without  # no word boxes given: the page alone
+    html = page_html(corpus, engine.snapshot.documents, cited, ocr_cache=settings.index_dir / OCR_CACHE)
+    assert "Page originale, p. 2 · texte lu par OCR" in html and "non retrouvé" not in html
+    image = _image(html)
+    yellow = sum(1 for y in range(0, image.height, 2) for x in range(0, image.width, 2)
+                 if (p := image.getpixel((x, y)))[0] > 200 and p[1] > 170 and p[2] < 170)  # fmt: skip
+    assert yellow > 200
