@@ -7,6 +7,9 @@ in their namespace. The network guard is on for the whole session and every proc
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
 
 import assistant  # noqa: F401  (forces offline mode before any other import)
@@ -20,6 +23,9 @@ from tests.netguard.session import NET_GUARD_LOG
 
 # ``python -m assistant`` runs the CLI on import: no examples there.
 collect_ignore = ["assistant/__main__.py"]
+# Team data (the audit log) of every command and server the tests start goes to a scratch folder, never to the
+# repository's data/.
+os.environ.setdefault("ASSISTANT_DATA", tempfile.mkdtemp(prefix="assistant-test-data-"))
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ with a one-line message and never a traceback (Ctrl+C: 130).
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
@@ -30,6 +31,15 @@ CorpusOpt = Annotated[
 ]
 IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index directory [env ASSISTANT_INDEX, default index/]")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object (machine-readable).")]
+
+
+def _add_team_commands() -> None:
+    from assistant.team.commands import audit_app
+
+    app.add_typer(audit_app, name="audit")
+
+
+_add_team_commands()
 
 
 @app.callback()
@@ -78,6 +88,17 @@ def index(
     for partial in report.partial:
         typer.echo(f"read in part {partial.source}: {partial.reason}", err=True)
     typer.echo(report.summary())
+
+
+def _audit(settings: Settings, answer: Any, *, engine: Any) -> None:
+    """Log the answer with the OS account that asked (``ASSISTANT_AUDIT=off`` turns it off)."""
+    import getpass
+
+    from assistant.models.chat import describe
+    from assistant.team.audit import record
+
+    model = describe(settings) if answer.mode == "llm" else "extractive"
+    record(settings, answer, user=getpass.getuser(), channel="cli", snapshot=engine.snapshot.name, model=model)
 
 
 def _print_answer(answer: Any) -> None:
@@ -129,10 +150,12 @@ def ask(
     if notice:
         typer.echo(f"note: {notice}", err=True)
     if asked is None:
-        for reply in answer_lines(answerer, sys.stdin, settings.max_question_chars):
+        audit = functools.partial(_audit, settings, engine=engine)
+        for reply in answer_lines(answerer, sys.stdin, settings.max_question_chars, audit):
             _emit(reply)
         return
     answer = answerer.ask(asked)
+    _audit(settings, answer, engine=engine)
     if as_json:
         _emit(answer.as_json())
     else:

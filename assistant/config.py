@@ -37,6 +37,17 @@ def _env_float(name: str, default: float) -> float:
         raise ValueError(f"{name} must be a number, got {raw!r}") from err
 
 
+def _env_switch(name: str, default: bool) -> bool:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("on", "1", "true", "yes"):
+        return True
+    if raw in ("off", "0", "false", "no"):
+        return False
+    raise ValueError(f"{name} must be on or off, got {raw!r}")
+
+
 def _env_int(name: str, default: int) -> int:
     return int(_env_float(name, default))
 
@@ -111,6 +122,10 @@ class Settings:
     feedback: Path = Path("eval/feedback.jsonl")
     # The web chat's document library: no upload or deletion (serve --read-only-library).
     read_only_library: bool = False
+    # Team data (audit log…): ASSISTANT_DATA; the audit log can be turned off, and keeps audit_days (0: all).
+    data_dir: Path = Path("data")
+    audit: bool = True
+    audit_days: float = 0.0
 
     def __post_init__(self) -> None:
         if self.chroma_url is not None and not self.chroma_url.startswith(("http://", "https://")):
@@ -127,6 +142,8 @@ class Settings:
             raise ValueError(f"max_file_mb must be positive, got {self.max_file_mb}")
         if self.min_confidence is not None and not 0.0 <= self.min_confidence <= 1.0:
             raise ValueError(f"min_confidence must be between 0 and 1, got {self.min_confidence}")
+        if self.audit_days < 0:
+            raise ValueError(f"audit_days must be 0 (keep everything) or more, got {self.audit_days}")
         if not 0 < self.port < 65536:
             raise ValueError(f"port must be between 1 and 65535, got {self.port}")
 
@@ -160,6 +177,9 @@ class Settings:
             port=_env_int("ASSISTANT_PORT", DEFAULT_PORT),
             auth=env.get("ASSISTANT_AUTH") or None,
             feedback=Path(env.get("ASSISTANT_FEEDBACK") or "eval/feedback.jsonl"),
+            data_dir=Path(env.get("ASSISTANT_DATA") or "data"),
+            audit=_env_switch("ASSISTANT_AUDIT", True),
+            audit_days=_env_float("ASSISTANT_AUDIT_DAYS", 0.0),
         )
 
     def with_(self, **changes: Any) -> Settings:

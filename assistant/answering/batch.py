@@ -12,11 +12,12 @@ Example (``answerer`` an :class:`~assistant.answering.extractive.ExtractiveAnswe
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from assistant.answering.conversation import Question
 from assistant.answering.modes import Answerer
+from assistant.answering.types import Answer
 from assistant.errors import QuestionError
 
 
@@ -29,8 +30,11 @@ def _request(line: str) -> dict[str, Any]:
     return request
 
 
-def answer_lines(answerer: Answerer, lines: Iterable[str], max_chars: int) -> Iterator[dict[str, Any]]:
-    """The JSON object answering each non-blank line of ``lines``, in order."""
+def answer_lines(
+    answerer: Answerer, lines: Iterable[str], max_chars: int, on_answer: Callable[[Answer], None] | None = None
+) -> Iterator[dict[str, Any]]:
+    """The JSON object answering each non-blank line of ``lines``, in order (each answer also given to
+    ``on_answer``: the audit log)."""
     for line in lines:
         if not line.strip():
             continue
@@ -42,6 +46,9 @@ def answer_lines(answerer: Answerer, lines: Iterable[str], max_chars: int) -> It
         history = [str(h) for h in request.get("history") or []]
         try:
             asked = Question.parse(str(request.get("question", "")), history, max_chars, request.get("sources"))
-            yield answerer.ask(asked).as_json()
+            answer = answerer.ask(asked)
+            if on_answer is not None:
+                on_answer(answer)
+            yield answer.as_json()
         except QuestionError as err:
             yield {"question": request.get("question"), "error": str(err)}

@@ -62,9 +62,19 @@ class ChatState:
         self.questions: dict[int, list[str]] = {}  # history each answer was given with
         self.busy = False  # an answer is being written for this browser session
         self.cancel = threading.Event()  # set by the stop button: the answer being written ends
+        self.user = "anonymous"  # who asks (the audit log)
 
     def recent(self) -> list[tuple[int, Answer]]:
         return sorted(self.answers.items())[-VIEWER_ANSWERS:]
+
+
+def _user(request: gr.Request | None) -> str:
+    """Who asked, for the audit log: the signed-in user, else the address the request came from."""
+    if request is None:
+        return "anonymous"
+    name = getattr(request, "username", None)
+    host = request.client.host if getattr(request, "client", None) else "?"
+    return str(name) if name else f"anonymous ({host})"
 
 
 def _questions(messages: Messages) -> list[str]:
@@ -183,6 +193,7 @@ class Handlers:
 
     def _final(self, answer: Answer, messages: Messages, index: int, history: list[str], state: ChatState) -> Any:
         state.answers[index], state.questions[index] = answer, history
+        self.service.record(answer, state.user, "web")
         messages[index] = {"role": "assistant", "content": answer_markdown(answer, index)}
         documents = self.service.engine.snapshot.documents
         settings = self.service.settings
@@ -190,10 +201,15 @@ class Handlers:
         viewer = viewer_html(state.recent(), documents, original)
         return messages, gr.skip(), sources_html(answer, index), viewer, state, gr.skip(), *IDLE
 
-    def safe_respond(self, *args: Any) -> Iterator[tuple[Any, ...]]:
+    def safe_respond(  # noqa: PLR0917 (Gradio passes its inputs by position)
+        self, question: str, messages: Messages, mode: str, state: ChatState | None, chosen: list[str] | None,
+        request: gr.Request,
+    ) -> Iterator[tuple[Any, ...]]:  # fmt: skip
         # A failure shows as one sentence in the page, never as a trace.
         try:
-            yield from self.respond(*args)
+            state = state or ChatState()
+            state.user = _user(request)
+            yield from self.respond(question, messages, mode, state, chosen)
         except Exception as err:
             yield (gr.skip(),) * 5 + (f"⚠️ Erreur : {short_message(err, 200)}", *IDLE)
 
@@ -214,13 +230,20 @@ class Handlers:
         return summary, self.service.index_status(), gr.update(choices=self.service.document_choices())
 
     def ask_api(
-        self, question: str, history: list[str] | None = None, mode: str = "auto", sources: list[str] | None = None
+        self,
+        question: str,
+        history: list[str] | None = None,
+        mode: str = "auto",
+        sources: list[str] | None = None,
+        request: gr.Request | None = None,
     ) -> dict[str, Any]:
         """Answer ``question`` (earlier questions in ``history``, search limited to ``sources``: globs or folders);
         the JSON of ``assistant ask --json``."""
         try:
             asked = Question.parse(question, history, self.service.settings.max_question_chars, sources)
-            return self.service.answer(asked, mode if mode in MODE_LABELS else "auto").as_json()
+            answer = self.service.answer(asked, mode if mode in MODE_LABELS else "auto")
+            self.service.record(answer, _user(request), "api")
+            return answer.as_json()
         except QuestionError as err:
             return {"question": question, "error": str(err)}
 

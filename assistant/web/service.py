@@ -33,6 +33,7 @@ from assistant.config import Settings
 from assistant.errors import IndexBusy, UsageError, short_message
 from assistant.indexing.sync import IndexReport, Progress, sync
 from assistant.models.chat import describe
+from assistant.team.audit import record
 from assistant.web import library
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,11 @@ class ChatService:
     def answer(self, question: Question, mode: str) -> Answer:
         """The final answer (see :meth:`stream`)."""
         return final_answer(self.stream(question, mode))
+
+    def record(self, answer: Answer, user: str, channel: str) -> None:
+        """Log an answer given (the audit log; off with ``ASSISTANT_AUDIT=off``)."""
+        model = describe(self.settings) if answer.mode == "llm" else "extractive"
+        record(self.settings, answer, user=user, channel=channel, snapshot=self.engine.snapshot.name, model=model)
 
     # -- status ----------------------------------------------------------------------------
 

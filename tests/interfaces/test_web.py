@@ -50,6 +50,13 @@ def client(site: dict[str, Any]) -> Client:
     return Client(site["url"], verbose=False)
 
 
+def _audit() -> list[dict[str, Any]]:
+    """The audit log the test servers write (ASSISTANT_DATA is set for the whole session by conftest.py)."""
+    from assistant.team.audit import AuditLog
+
+    return list(AuditLog(Path(os.environ["ASSISTANT_DATA"]) / "audit.jsonl").entries())
+
+
 def _markers(answer: dict[str, Any]) -> set[int]:
     return markers(answer["answer"])
 
@@ -70,6 +77,8 @@ def test_api_follow_up_abstention_and_bad_input(client: Client) -> None:
     assert none["abstained"] and none["citations"] == []
     empty = client.predict("   ", None, "auto", api_name="/ask")
     assert "empty" in empty["error"]
+    logged = [e for e in _audit() if e["channel"] == "api" and e["question"] == "What is the capital of Australia?"]
+    assert logged and logged[-1]["abstained"] and logged[-1]["user"].startswith("anonymous (127.0.0.1")
 
 
 def test_several_users_are_served_at_once(client: Client, site: dict[str, Any]) -> None:
@@ -116,6 +125,8 @@ def test_browser_chat_citations_and_viewer(site: dict[str, Any]) -> None:
         # The sources panel's own [n] opens the same passage.
         page.locator("#sources a.cite").last.click()
         assert page.locator(".doc-view:not([hidden])").count() == 1
+    logged = [e for e in _audit() if e["channel"] == "web" and e["question"] == "Which networks is ONPE a member of?"]
+    assert logged and logged[-1]["citations"] and logged[-1]["mode"] == "llm"
 
 
 def test_browser_hostile_document_and_question_stay_inert(site: dict[str, Any]) -> None:

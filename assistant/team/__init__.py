@@ -1,0 +1,1 @@
+"""For teams: the audit log (and, as they come, accounts, saved conversations and exports)."""

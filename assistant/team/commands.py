@@ -1,0 +1,68 @@
+"""``assistant audit verify | export | prune``: the audit log from the command line (added to :mod:`assistant.cli`).
+
+``verify`` exits 1 naming the first entry that was edited, removed, moved or truncated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from assistant.config import Settings
+from assistant.errors import UsageError
+from assistant.team.audit import audit_log, export
+
+audit_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="The audit log of answers given.")
+
+
+def _since(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value).timestamp()
+    except ValueError as err:
+        raise UsageError(f"--since wants a date such as 2026-12-01 (got {value!r})") from err
+
+
+@audit_app.command()
+def verify() -> None:
+    """Check the hash chain of the whole log."""
+    log = audit_log(Settings.from_env())
+    checked, problem = log.verify()
+    if problem:
+        typer.echo(f"audit log {log.path}: {checked} entries verified, then {problem}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"audit log {log.path}: {checked} entries verified, chain intact")
+
+
+@audit_app.command("export")
+def export_(
+    fmt: Annotated[str, typer.Option("--format", help="jsonl or csv.")] = "jsonl",
+    since: Annotated[str | None, typer.Option("--since", help="From this date (2026-12-01).")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="Only this user's answers.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of stdout.")] = None,
+) -> None:
+    """Export entries as JSON lines or CSV."""
+    if fmt not in ("jsonl", "csv"):
+        raise UsageError(f"--format must be jsonl or csv, not {fmt!r}")
+    text = export(audit_log(Settings.from_env()).entries(), fmt, _since(since), user)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+
+
+@audit_app.command()
+def prune(
+    days: Annotated[float | None, typer.Option("--days", help="Days kept [env ASSISTANT_AUDIT_DAYS].")] = None,
+) -> None:
+    """Drop entries older than the retention; what is kept still verifies."""
+    settings = Settings.from_env()
+    keep = days if days is not None else settings.audit_days
+    if not keep or keep <= 0:
+        raise UsageError("no retention set: give --days N or ASSISTANT_AUDIT_DAYS")
+    typer.echo(f"{audit_log(settings).prune(keep)} entries older than {keep:g} days dropped")
