@@ -34,8 +34,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object (ma
 
 
 def _add_team_commands() -> None:
-    from assistant.team.commands import audit_app
+    from assistant.team.commands import audit_app, users_app
 
+    app.add_typer(users_app, name="users")
     app.add_typer(audit_app, name="audit")
 
 

@@ -90,10 +90,12 @@ def serving(
 
 
 @contextlib.contextmanager
-def running_server(corpus: Path, index: Path, *args: str, log: Path | None = None) -> Iterator[str]:
+def running_server(
+    corpus: Path, index: Path, *args: str, log: Path | None = None, env: dict[str, str] | None = None
+) -> Iterator[str]:
     """Start ``assistant serve`` and yield its URL once it answers; stop it afterwards."""
     port = free_port()
-    env = {"ASSISTANT_CORPUS": str(corpus), "ASSISTANT_INDEX": str(index)}
+    env = (env or {}) | {"ASSISTANT_CORPUS": str(corpus), "ASSISTANT_INDEX": str(index)}
     command = [sys.executable, "-m", "assistant", "serve", "--port", str(port), *args]
     url = f"http://127.0.0.1:{port}/"
     with serving(command, url, log or index.parent / "serve.log", env):

@@ -1,6 +1,7 @@
-"""``assistant audit verify | export | prune``: the audit log from the command line (added to :mod:`assistant.cli`).
+"""``assistant users …`` (accounts of the web chat) and ``assistant audit …`` (the audit log), added to
+:mod:`assistant.cli`.
 
-``verify`` exits 1 naming the first entry that was edited, removed, moved or truncated.
+``audit verify`` exits 1 naming the first entry that was edited, removed, moved or truncated.
 """
 
 from __future__ import annotations
@@ -15,8 +16,53 @@ import typer
 from assistant.config import Settings
 from assistant.errors import UsageError
 from assistant.team.audit import audit_log, export
+from assistant.team.users import Accounts
 
 audit_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="The audit log of answers given.")
+users_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Accounts of the web chat.")
+StdinOpt = Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin (one line).")]
+
+
+def _accounts() -> Accounts:
+    return Accounts(Settings.from_env().data_dir)
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@users_app.command("add")
+def users_add(
+    name: str,
+    role: Annotated[str, typer.Option("--role", help="reader, editor or admin.")] = "reader",
+    password_stdin: StdinOpt = False,
+) -> None:
+    """Create an account (the web chat then asks for a login)."""
+    _accounts().add(name, role, _password(password_stdin))
+    typer.echo(f"user {name} added ({role})")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Every account and its role."""
+    for name, role in _accounts().list():
+        typer.echo(f"{name}\t{role}")
+
+
+@users_app.command("remove")
+def users_remove(name: str) -> None:
+    """Delete an account."""
+    _accounts().remove(name)
+    typer.echo(f"user {name} removed")
+
+
+@users_app.command("passwd")
+def users_passwd(name: str, password_stdin: StdinOpt = False) -> None:
+    """Set an account's password."""
+    _accounts().set_password(name, _password(password_stdin))
+    typer.echo(f"password of {name} changed")
 
 
 def _since(value: str | None) -> float | None:

@@ -16,10 +16,12 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 from gradio.events import api
+from starlette.middleware import Middleware
 
 from assistant.answering.conversation import Question
 from assistant.answering.generative import NOTICES
@@ -28,8 +30,10 @@ from assistant.config import Settings, parse_credentials
 from assistant.errors import IndexMissing, QuestionError, short_message
 from assistant.indexing.snapshot import load_meta
 from assistant.indexing.sync import OCR_CACHE, sync
+from assistant.team.users import Accounts, Limiter
 from assistant.web.feedback import record_feedback
-from assistant.web.library_tab import library_tab, wire_library
+from assistant.web.library_tab import EDITORS_ONLY, library_tab, wire_library
+from assistant.web.login import LoginGuard, authenticator
 from assistant.web.pages import page_html
 from assistant.web.render import CITATION_SCRIPT, CSS, answer_markdown, escape_markdown, sources_html, viewer_html
 from assistant.web.service import MODE_LABELS, ChatService
@@ -221,7 +225,14 @@ class Handlers:
         record_feedback(self.service.settings.feedback, answer, bool(data.liked), state.questions.get(index, []))
         return "Merci, votre avis est enregistré."
 
-    def reindex(self, progress: gr.Progress = gr.Progress()) -> tuple[str, str, Any]:  # noqa: B008 (Gradio's idiom)
+    def reindex_shown(self, request: gr.Request) -> Any:
+        """« Réindexer » is for editors and admins."""
+        return gr.update(visible=self.service.may(getattr(request, "username", None), "editor"))
+
+    def reindex(self, request: gr.Request, progress: gr.Progress = gr.Progress()) -> tuple[str, str, Any]:  # noqa: B008
+        if not self.service.may(getattr(request, "username", None), "editor"):
+            return EDITORS_ONLY, self.service.index_status(), gr.skip()
+
         def on_progress(done: int, total: int, what: str) -> None:
             unit = "phrases" if what == "sentences" else "passages"
             progress((done, total), desc=f"Calcul des plongements ({unit})", unit=unit)
@@ -306,20 +317,33 @@ def build_app(service: ChatService) -> gr.Blocks:
         chatbot.like(handlers.like, state, notice, api_visibility="private")
         reindex_button.click(handlers.reindex, None, [reindex_line, index_line, picker], api_visibility="private")
         wire_library(library, service, demo, index_line, picker)
+        # A reader sees no « Réindexer » (and the server refuses it anyway).
+        demo.load(handlers.reindex_shown, None, reindex_button, api_visibility="private")
         api(handlers.ask_api, api_name="ask")
     return demo  # type: ignore[no-any-return]
 
 
 def launch(
-    demo: gr.Blocks, host: str, port: int, auth: tuple[str, str] | None = None, block: bool = True
+    demo: gr.Blocks,
+    host: str,
+    port: int,
+    auth: tuple[str, str] | None = None,
+    *,
+    block: bool = True,
+    accounts: Accounts | None = None,
 ) -> tuple[Any, str, Any]:
-    """Start the server: no share link, no analytics; several users are served at once."""
+    """Start the server: no share link, no analytics; several users are served at once. A login is asked when
+    ``accounts`` exist or ``auth`` is given; attempts are limited per user and per address (web.login)."""
     demo.queue(default_concurrency_limit=4, max_size=64)
+    limiter = Limiter()
+    with_accounts = accounts is not None and accounts.exist()
+    check = authenticator(accounts or Accounts(Path("/nonexistent")), auth, limiter) if with_accounts or auth else None
     return demo.launch(  # type: ignore[no-any-return]
         server_name=host,
         server_port=port,
         share=False,
-        auth=auth,
+        auth=check,
+        app_kwargs={"middleware": [Middleware(LoginGuard, limiter=limiter)]},
         show_error=False,
         prevent_thread_lock=not block,
         head=CITATION_SCRIPT,
@@ -355,4 +379,6 @@ def serve(settings: Settings, watch: bool, load_llm: bool, say: Callable[[str], 
     if watch:
         service.watch()
     say(f"Web chat on http://{settings.host}:{settings.port}/  (Ctrl+C to stop)")
-    launch(build_app(service), settings.host, settings.port, credentials)
+    if service.accounts.exist():
+        say(f"Accounts in {service.accounts.path}: the web chat asks for a login.")
+    launch(build_app(service), settings.host, settings.port, credentials, accounts=service.accounts)

@@ -18,6 +18,8 @@ from assistant.ingest.corpus import SUPPORTED
 from assistant.web.library import COLUMNS
 from assistant.web.service import ChatService
 
+EDITORS_ONLY = "Réservé aux comptes « editor » ou « admin »."
+
 
 @dataclass
 class LibraryTab:
@@ -79,13 +81,35 @@ class LibraryHandlers:
             gr.update(choices=service.document_choices()),
         )
 
-    def add(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+    def _may_edit(self, request: gr.Request | None) -> bool:
+        return self.service.may(getattr(request, "username", None), "editor")
+
+    def controls(self, request: gr.Request) -> tuple[Any, ...]:
+        """Upload and deletion are shown to editors and admins only."""
+        return (gr.update(visible=self._may_edit(request)),) * 4
+
+    def add(
+        self,
+        files: list[str] | None,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> tuple[Any, ...]:
+        if not self._may_edit(request):
+            return (EDITORS_ONLY, gr.skip(), *self.refresh())
         if not files:
             return ("Choisissez d’abord des fichiers.", gr.skip(), *self.refresh())
         summary = self.service.upload([Path(f) for f in files], _follow(progress))
         return (summary, None, *self.refresh())
 
-    def delete(self, source: str | None, confirmed: bool, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+    def delete(
+        self,
+        source: str | None,
+        confirmed: bool,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> tuple[Any, ...]:
+        if not self._may_edit(request):
+            return (EDITORS_ONLY, gr.skip(), *self.refresh())
         if not source:
             return ("Choisissez d’abord un document.", gr.skip(), *self.refresh())
         if not confirmed:
@@ -115,6 +139,8 @@ def wire_library(tab: LibraryTab, service: ChatService, demo: Any, index_line: A
     handlers = LibraryHandlers(service)
     shown = [tab.table, tab.chosen, index_line, picker]
     if tab.add is not None:
+        editing = [tab.upload, tab.add, tab.confirm, tab.delete]
+        demo.load(handlers.controls, None, editing, api_visibility="private")
         tab.add.click(handlers.add, tab.upload, [tab.status, tab.upload, *shown], api_visibility="private")
         tab.delete.click(handlers.delete, [tab.chosen, tab.confirm], [tab.status, tab.confirm, *shown],
                          api_visibility="private")  # fmt: skip

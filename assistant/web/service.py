@@ -34,7 +34,9 @@ from assistant.errors import IndexBusy, UsageError, short_message
 from assistant.indexing.sync import IndexReport, Progress, sync
 from assistant.models.chat import describe
 from assistant.team.audit import record
+from assistant.team.users import Accounts
 from assistant.web import library
+from assistant.web.login import allowed, role_of
 
 log = logging.getLogger(__name__)
 MODE_LABELS = dict(zip(MODES, ("Automatique", "LLM", "Extractif"), strict=True))
@@ -56,6 +58,7 @@ class ChatService:
         if load_llm:
             answerer, self.llm_notice = make_answerer(self.engine, "auto", progress=True, extractive=self.extractive)
             self.generative = answerer if isinstance(answerer, GenerativeAnswerer) else None
+        self.accounts = Accounts(settings.data_dir)
         self._reindex_lock = threading.Lock()
         self.last_report: IndexReport | None = None
         self._stop = threading.Event()
@@ -79,6 +82,10 @@ class ChatService:
     def answer(self, question: Question, mode: str) -> Answer:
         """The final answer (see :meth:`stream`)."""
         return final_answer(self.stream(question, mode))
+
+    def may(self, user: str | None, needed: str) -> bool:
+        """Whether the signed-in ``user`` has the role ``needed`` (reader < editor < admin; no accounts: yes)."""
+        return allowed(role_of(self.accounts, user), needed)
 
     def record(self, answer: Answer, user: str, channel: str) -> None:
         """Log an answer given (the audit log; off with ``ASSISTANT_AUDIT=off``)."""

@@ -1,0 +1,105 @@
+"""Signing in to the web chat: accounts (or the single ``--auth USER:PASSWORD``), login attempts limited per user
+and per address, session cookies that stay on this site (``SameSite=Lax``, ``HttpOnly``), roles on the server.
+
+Gradio checks the password through :func:`authenticator`; :class:`LoginGuard`, an ASGI middleware in front of
+Gradio's app, sees the address of each ``POST /login`` (Gradio's check does not) and the cookies it sets.
+
+Example:
+    >>> from assistant.team.users import Accounts, Limiter
+    >>> accounts = Accounts(tmp / "data"); accounts.add("paul", "reader", "un mot de passe")
+    >>> check = authenticator(accounts, None, Limiter())
+    >>> check("paul", "un mot de passe"), check("nobody", "un mot de passe")
+    (True, False)
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from assistant.team.users import ROLES, Accounts, Limiter
+
+Scope = dict[str, Any]
+ASGIApp = Callable[..., Any]
+
+
+def authenticator(accounts: Accounts, single: tuple[str, str] | None, limiter: Limiter) -> Callable[[str, str], bool]:
+    """The login check: an account's password, or the ``--auth`` pair; a user with too many recent failures is
+    refused for a while, with the same answer as a wrong password."""
+
+    def check(name: str, password: str) -> bool:
+        key = f"user:{name}"
+        if limiter.wait(key) > 0:
+            return False
+        good = accounts.check(name, password) or (
+            single is not None
+            and secrets.compare_digest(name, single[0])
+            and secrets.compare_digest(password, single[1])
+        )
+        if good:
+            limiter.succeeded(key)
+        else:
+            limiter.failed(key)
+        return good
+
+    return check
+
+
+def role_of(accounts: Accounts, name: str | None) -> str:
+    """What a signed-in user may do: their account's role; without accounts (or the ``--auth`` user), admin."""
+    if not name or not accounts.exist():
+        return "admin"
+    return accounts.role(name) or "admin"  # the --auth user has no account
+
+
+def allowed(role: str, needed: str) -> bool:
+    """Whether ``role`` includes ``needed`` (reader < editor < admin).
+
+    >>> allowed("editor", "reader"), allowed("reader", "editor")
+    (True, False)
+    """
+    return ROLES.index(role) >= ROLES.index(needed)
+
+
+def _same_site(value: bytes) -> bytes:
+    parts = [p for p in value.split(b";") if not p.strip().lower().startswith(b"samesite")]
+    return b";".join([*parts, b" SameSite=Lax"])
+
+
+class LoginGuard:
+    """Refuse ``POST /login`` from an address with too many recent failures (HTTP 429), count each address's
+    failures, and keep every cookie on this site (``SameSite=Lax``)."""
+
+    def __init__(self, app: ASGIApp, limiter: Limiter) -> None:
+        self.app, self.limiter = app, limiter
+
+    async def __call__(self, scope: Scope, receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        login = scope["method"] == "POST" and scope["path"].rstrip("/").endswith("/login")
+        key = f"address:{(scope.get('client') or ('?',))[0]}"
+        if login and (wait := self.limiter.wait(key)) > 0:
+            await _too_many(send, wait)
+            return
+
+        async def watch(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [(k, _same_site(v) if k.lower() == b"set-cookie" else v)
+                                      for k, v in message.get("headers", [])]  # fmt: skip
+                if login and message["status"] == 200:
+                    self.limiter.succeeded(key)
+                elif login and message["status"] == 400:  # Gradio's answer to wrong credentials
+                    self.limiter.failed(key)
+            await send(message)
+
+        await self.app(scope, receive, watch)
+
+
+async def _too_many(send: Callable[..., Any], wait: float) -> None:
+    body = json.dumps({"detail": f"Trop de tentatives : réessayez dans {wait:.0f} s."}).encode("utf-8")
+    headers = [(b"content-type", b"application/json"), (b"retry-after", str(int(wait) + 1).encode())]
+    await send({"type": "http.response.start", "status": 429, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
