@@ -281,6 +281,7 @@ def serve(
     read_only_library: Annotated[
         bool, typer.Option("--read-only-library", help="The « Documents » tab lists and downloads only.")
     ] = False,
+    mcp: Annotated[bool, typer.Option("--mcp", help="Also serve ask and search as MCP tools.")] = False,
 ) -> None:
     """Start the web chat (127.0.0.1:7860 unless told otherwise)."""
     from assistant.indexing.locks import exclusive_use
@@ -288,7 +289,7 @@ def serve(
 
     settings = _settings(ctx, corpus, index)
     settings = settings.with_(host=host or settings.host, port=port or settings.port, auth=auth or settings.auth,
-                              read_only_library=read_only_library)  # fmt: skip
+                              read_only_library=read_only_library, mcp=mcp)  # fmt: skip
     with exclusive_use(settings.index_dir, settings.chroma_url):
         serve_chat(settings, watch=watch, load_llm=not no_llm, say=lambda line: typer.echo(line, err=True))
 

@@ -122,6 +122,9 @@ class Settings:
     feedback: Path = Path("eval/feedback.jsonl")
     # The web chat's document library: no upload or deletion (serve --read-only-library).
     read_only_library: bool = False
+    # MCP tools (serve --mcp); when a token is set, MCP clients send it as "Authorization: Bearer TOKEN".
+    mcp: bool = False
+    mcp_token: str | None = field(default=None, repr=False)
     # Team data (audit log…): ASSISTANT_DATA; the audit log can be turned off, and keeps audit_days (0: all).
     data_dir: Path = Path("data")
     audit: bool = True
@@ -178,6 +181,7 @@ class Settings:
             auth=env.get("ASSISTANT_AUTH") or None,
             feedback=Path(env.get("ASSISTANT_FEEDBACK") or "eval/feedback.jsonl"),
             data_dir=Path(env.get("ASSISTANT_DATA") or "data"),
+            mcp_token=env.get("ASSISTANT_MCP_TOKEN") or None,
             audit=_env_switch("ASSISTANT_AUDIT", True),
             audit_days=_env_float("ASSISTANT_AUDIT_DAYS", 0.0),
         )

@@ -31,9 +31,10 @@ from assistant.errors import IndexMissing, QuestionError, short_message
 from assistant.indexing.snapshot import load_meta
 from assistant.indexing.sync import OCR_CACHE, sync
 from assistant.team.users import Accounts, Limiter
+from assistant.web.api import Api, McpTools, user_of
 from assistant.web.feedback import record_feedback
 from assistant.web.library_tab import EDITORS_ONLY, library_tab, wire_library
-from assistant.web.login import LoginGuard, authenticator
+from assistant.web.login import LoginGuard, authenticator, mcp_access
 from assistant.web.pages import page_html
 from assistant.web.render import CITATION_SCRIPT, CSS, answer_markdown, escape_markdown, sources_html, viewer_html
 from assistant.web.service import MODE_LABELS, ChatService
@@ -70,15 +71,6 @@ class ChatState:
 
     def recent(self) -> list[tuple[int, Answer]]:
         return sorted(self.answers.items())[-VIEWER_ANSWERS:]
-
-
-def _user(request: gr.Request | None) -> str:
-    """Who asked, for the audit log: the signed-in user, else the address the request came from."""
-    if request is None:
-        return "anonymous"
-    name = getattr(request, "username", None)
-    host = request.client.host if getattr(request, "client", None) else "?"
-    return str(name) if name else f"anonymous ({host})"
 
 
 def _questions(messages: Messages) -> list[str]:
@@ -212,7 +204,7 @@ class Handlers:
         # A failure shows as one sentence in the page, never as a trace.
         try:
             state = state or ChatState()
-            state.user = _user(request)
+            state.user = user_of(request)
             yield from self.respond(question, messages, mode, state, chosen)
         except Exception as err:
             yield (gr.skip(),) * 5 + (f"⚠️ Erreur : {short_message(err, 200)}", *IDLE)
@@ -239,24 +231,6 @@ class Handlers:
 
         summary = self.service.reindex(on_progress)
         return summary, self.service.index_status(), gr.update(choices=self.service.document_choices())
-
-    def ask_api(
-        self,
-        question: str,
-        history: list[str] | None = None,
-        mode: str = "auto",
-        sources: list[str] | None = None,
-        request: gr.Request | None = None,
-    ) -> dict[str, Any]:
-        """Answer ``question`` (earlier questions in ``history``, search limited to ``sources``: globs or folders);
-        the JSON of ``assistant ask --json``."""
-        try:
-            asked = Question.parse(question, history, self.service.settings.max_question_chars, sources)
-            answer = self.service.answer(asked, mode if mode in MODE_LABELS else "auto")
-            self.service.record(answer, _user(request), "api")
-            return answer.as_json()
-        except QuestionError as err:
-            return {"question": question, "error": str(err)}
 
 
 def build_app(service: ChatService) -> gr.Blocks:
@@ -319,7 +293,13 @@ def build_app(service: ChatService) -> gr.Blocks:
         wire_library(library, service, demo, index_line, picker)
         # A reader sees no « Réindexer » (and the server refuses it anyway).
         demo.load(handlers.reindex_shown, None, reindex_button, api_visibility="private")
-        api(handlers.ask_api, api_name="ask")
+        tools = Api(service)
+        # The API (gradio_client) and, with serve --mcp, the MCP tools: Gradio exposes the same functions.
+        mcp_tools = McpTools(tools)  # first: Gradio names MCP tools after functions, first come first named
+        api(mcp_tools.ask, api_name="ask_json")
+        api(mcp_tools.search, api_name="search_json")
+        api(tools.ask, api_name="ask")
+        api(tools.search, api_name="search")
     return demo  # type: ignore[no-any-return]
 
 
@@ -331,6 +311,8 @@ def launch(
     *,
     block: bool = True,
     accounts: Accounts | None = None,
+    mcp: bool = False,
+    mcp_token: str | None = None,
 ) -> tuple[Any, str, Any]:
     """Start the server: no share link, no analytics; several users are served at once. A login is asked when
     ``accounts`` exist or ``auth`` is given; attempts are limited per user and per address (web.login)."""
@@ -338,19 +320,20 @@ def launch(
     limiter = Limiter()
     with_accounts = accounts is not None and accounts.exist()
     check = authenticator(accounts or Accounts(Path("/nonexistent")), auth, limiter) if with_accounts or auth else None
+    guard = Middleware(LoginGuard, limiter=limiter, mcp_check=mcp_access(check, mcp_token))
     return demo.launch(  # type: ignore[no-any-return]
         server_name=host,
         server_port=port,
         share=False,
         auth=check,
-        app_kwargs={"middleware": [Middleware(LoginGuard, limiter=limiter)]},
+        app_kwargs={"middleware": [guard]},
         show_error=False,
         prevent_thread_lock=not block,
         head=CITATION_SCRIPT,
         css=CSS,
         footer_links=[],
         enable_monitoring=False,
-        mcp_server=False,
+        mcp_server=mcp,
         pwa=False,
     )
 
@@ -381,4 +364,7 @@ def serve(settings: Settings, watch: bool, load_llm: bool, say: Callable[[str], 
     say(f"Web chat on http://{settings.host}:{settings.port}/  (Ctrl+C to stop)")
     if service.accounts.exist():
         say(f"Accounts in {service.accounts.path}: the web chat asks for a login.")
-    launch(build_app(service), settings.host, settings.port, credentials, accounts=service.accounts)
+    if settings.mcp:
+        say(f"MCP tools (ask, search) on http://{settings.host}:{settings.port}/gradio_api/mcp/")
+    launch(build_app(service), settings.host, settings.port, credentials, accounts=service.accounts,
+           mcp=settings.mcp, mcp_token=settings.mcp_token)  # fmt: skip

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 from collections.abc import Callable
@@ -68,16 +69,46 @@ def _same_site(value: bytes) -> bytes:
     return b";".join([*parts, b" SameSite=Lax"])
 
 
+def mcp_access(check: Callable[[str, str], bool] | None, token: str | None) -> Callable[[dict[bytes, bytes]], bool]:
+    """Who may use the MCP tools: with a token, "Authorization: Bearer TOKEN"; else, when logins are asked,
+    "Authorization: Basic" with an account (or the --auth pair); else anyone who reaches the address (127.0.0.1
+    by default)."""
+
+    def allow(headers: dict[bytes, bytes]) -> bool:
+        given = headers.get(b"authorization", b"").decode("latin-1")
+        scheme, _, value = given.partition(" ")
+        if token:
+            return scheme.lower() == "bearer" and secrets.compare_digest(value.strip(), token)
+        if check is None:
+            return True
+        if scheme.lower() != "basic":
+            return False
+        try:
+            name, _, password = base64.b64decode(value.strip()).decode("utf-8").partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return False
+        return check(name, password)
+
+    return allow
+
+
 class LoginGuard:
     """Refuse ``POST /login`` from an address with too many recent failures (HTTP 429), count each address's
-    failures, and keep every cookie on this site (``SameSite=Lax``)."""
+    failures, keep every cookie on this site (``SameSite=Lax``), and let only allowed clients reach the MCP
+    tools (Gradio's MCP routes do not ask for its login)."""
 
-    def __init__(self, app: ASGIApp, limiter: Limiter) -> None:
-        self.app, self.limiter = app, limiter
+    def __init__(
+        self, app: ASGIApp, limiter: Limiter, mcp_check: Callable[[dict[bytes, bytes]], bool] | None = None
+    ) -> None:
+        self.app, self.limiter, self.mcp_check = app, limiter, mcp_check
 
     async def __call__(self, scope: Scope, receive: Callable[..., Any], send: Callable[..., Any]) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        mcp = "/gradio_api/mcp" in scope["path"] and self.mcp_check is not None
+        if mcp and not self.mcp_check({k.lower(): v for k, v in scope.get("headers", [])}):  # type: ignore[misc]
+            await _refused(send, 401, "Identifiants MCP requis (Authorization: Bearer ou Basic).")
             return
         login = scope["method"] == "POST" and scope["path"].rstrip("/").endswith("/login")
         key = f"address:{(scope.get('client') or ('?',))[0]}"
@@ -99,7 +130,16 @@ class LoginGuard:
 
 
 async def _too_many(send: Callable[..., Any], wait: float) -> None:
-    body = json.dumps({"detail": f"Trop de tentatives : réessayez dans {wait:.0f} s."}).encode("utf-8")
-    headers = [(b"content-type", b"application/json"), (b"retry-after", str(int(wait) + 1).encode())]
-    await send({"type": "http.response.start", "status": 429, "headers": headers})
+    message = f"Trop de tentatives : réessayez dans {wait:.0f} s."
+    await _refused(send, 429, message, [(b"retry-after", str(int(wait) + 1).encode())])
+
+
+async def _refused(
+    send: Callable[..., Any], status: int, message: str, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    body = json.dumps({"detail": message}, ensure_ascii=False).encode("utf-8")
+    headers = [(b"content-type", b"application/json"), *(extra or [])]
+    if status == 401:
+        headers.append((b"www-authenticate", b'Basic realm="assistant"'))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,142 @@
+"""The web chat's API: ``ask`` and ``search``, for ``gradio_client`` (``/ask``, ``/search``: JSON objects) and,
+with ``serve --mcp``, as MCP tools (``/ask_json``, ``/search_json``: the same as JSON text; Gradio turns these
+functions, their docstrings included, into tools).
+
+Example (``service`` a :class:`~assistant.web.service.ChatService` over the ONPE pages):
+    >>> api = Api(service)  # doctest: +SKIP
+    >>> api.search("réseau EUSARF")["passages"][0]["source"]  # doctest: +SKIP
+    'onpe-partenariats-et-reseaux-internationaux.txt'
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import gradio as gr
+
+from assistant.answering.conversation import Question
+from assistant.answering.types import Citation
+from assistant.errors import QuestionError
+from assistant.web.service import MODE_LABELS, ChatService
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _not_a_tool(fn: F) -> F:
+    """Served to ``gradio_client`` (a dict) but not listed as an MCP tool: Gradio would give MCP clients the dict's
+    Python text; :class:`McpTools` gives them JSON."""
+    fn._mcp_type = "api only"  # type: ignore[attr-defined]  # Gradio lists functions whose _mcp_type is "tool"
+    return fn
+
+
+def user_of(request: gr.Request | None) -> str:
+    """Who asked, for the audit log: the signed-in user, else the address the request came from."""
+    if request is None:
+        return "anonymous"
+    name = getattr(request, "username", None)
+    host = request.client.host if getattr(request, "client", None) else "?"
+    return str(name) if name else f"anonymous ({host})"
+
+
+class Api:
+    """The functions served as API endpoints and MCP tools."""
+
+    def __init__(self, service: ChatService) -> None:
+        self.service = service
+
+    @_not_a_tool
+    def ask(
+        self,
+        question: str,
+        history: list[str] | None = None,
+        mode: str = "auto",
+        sources: list[str] | None = None,
+        request: gr.Request | None = None,
+    ) -> dict[str, Any]:
+        """Answer a question from the indexed documents, with a citation for every claim, or say the answer is not
+        in the documents.
+
+        Args:
+            question: the question, in French or English.
+            history: earlier questions of the conversation, oldest first (for follow-ups such as "and where?").
+            mode: "auto" (the language model when available), "llm" or "extractive" (exact quotes only).
+            sources: search only these documents: file names, globs ("*.pdf") or folders of the corpus.
+
+        Returns:
+            The answer as JSON: answer, abstained, confidence, citations (source, title, section, text, page), claims.
+        """
+        try:
+            asked = Question.parse(question, history, self.service.settings.max_question_chars, sources)
+            answer = self.service.answer(asked, mode if mode in MODE_LABELS else "auto")
+        except QuestionError as err:
+            return {"question": question, "error": str(err)}
+        self.service.record(answer, user_of(request), "api")
+        return answer.as_json()
+
+    @_not_a_tool
+    def search(self, question: str, sources: list[str] | None = None, k: int = 5) -> dict[str, Any]:
+        """Find the passages of the indexed documents that best match a question (no answer is written).
+
+        Args:
+            question: what to look for, in French or English.
+            sources: search only these documents: file names, globs ("*.pdf") or folders of the corpus.
+            k: how many passages (1 to 20).
+
+        Returns:
+            The passages, best first: source, title, section, text, start, end, page, score.
+        """
+        try:
+            asked = Question.parse(question, None, self.service.settings.max_question_chars, sources)
+            self.service.engine.refresh()
+            hits = self.service.engine.search(asked.text, k=max(1, min(int(k), 20)), sources=asked.sources)
+        except (QuestionError, ValueError) as err:
+            return {"question": question, "error": str(err)}
+        passages = [Citation.of(n, h.chunk, h.score, (h.chunk.start, h.chunk.end)).as_json()
+                    for n, h in enumerate(hits, start=1)]  # fmt: skip
+        for passage in passages:
+            passage.pop("quote", None)
+        return {"question": asked.text, "passages": passages}
+
+
+class McpTools:
+    """``ask`` and ``search`` for MCP clients: the same objects as :class:`Api`'s, as JSON text."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+
+    def ask(
+        self,
+        question: str,
+        history: list[str] | None = None,
+        mode: str = "auto",
+        sources: list[str] | None = None,
+        request: gr.Request | None = None,
+    ) -> str:
+        """Answer a question from the indexed documents, with a citation for every claim, or say the answer is not
+        in the documents.
+
+        Args:
+            question: the question, in French or English.
+            history: earlier questions of the conversation, oldest first (for follow-ups such as "and where?").
+            mode: "auto" (the language model when available), "llm" or "extractive" (exact quotes only).
+            sources: search only these documents: file names, globs ("*.pdf") or folders of the corpus.
+
+        Returns:
+            JSON: answer, abstained, confidence, citations (source, title, section, text, page, quote), claims.
+        """
+        return json.dumps(self.api.ask(question, history, mode, sources, request), ensure_ascii=False)
+
+    def search(self, question: str, sources: list[str] | None = None, k: int = 5) -> str:
+        """Find the passages of the indexed documents that best match a question (no answer is written).
+
+        Args:
+            question: what to look for, in French or English.
+            sources: search only these documents: file names, globs ("*.pdf") or folders of the corpus.
+            k: how many passages (1 to 20).
+
+        Returns:
+            JSON: the passages, best first: source, title, section, text, start, end, page, score.
+        """
+        return json.dumps(self.api.search(question, sources, k), ensure_ascii=False)
