@@ -213,7 +213,9 @@ def english(items: list[Item], settings: Settings, cache: Path) -> dict[str, str
 def _matrix(rows: list[Example]) -> tuple[np.ndarray, np.ndarray]:
     x = np.asarray([[r.features[f] for f in FEATURES] for r in rows], dtype=np.float64)
     # A signal unknown for one search (one passage found: no gap) reads as the average, as Model.raw reads it.
-    x = np.where(np.isnan(x), np.nanmean(x, axis=0), x)
+    with np.errstate(invalid="ignore"):
+        means = np.nan_to_num(np.nanmean(x, axis=0), nan=0.0) if np.isnan(x).any() else 0.0
+    x = np.where(np.isnan(x), means, x)
     return x, np.asarray([r.answerable for r in rows])
 
 

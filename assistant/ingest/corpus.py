@@ -11,6 +11,7 @@ Example (``settings.corpus`` the ONPE pages):
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from assistant.ingest.formats import TEXT_PARSERS, Parsed
 from assistant.ingest.office import OFFICE, parse_office
 from assistant.ingest.pdf import parse_pdf
 
+log = logging.getLogger(__name__)
 SUPPORTED = frozenset(TEXT_PARSERS) | OFFICE | {".pdf"}
 # Old binary formats no well-kept offline converter reads: the user is told what to do.
 CONVERT_FIRST = {".doc": ".docx", ".ppt": ".pptx", ".xls": ".xlsx", ".odp": ".pptx"}
@@ -132,15 +134,16 @@ def _parse(path: Path, suffix: str, max_bytes: int, ocr_cache: Path | None) -> P
     """The parsed file, or why it cannot be read."""
     try:
         data = _read_bytes(path, max_bytes)
-        if not data.strip():
-            return "empty file"
-        return parse_bytes(data, suffix, ocr_cache)
+        return parse_bytes(data, suffix, ocr_cache) if data.strip() else "empty file"
     except FormatError as err:
         return str(err)
     except PermissionError:
         return "permission denied"
     except OSError as err:
         return f"unreadable ({err.strerror or err.__class__.__name__})"
+    except Exception as err:  # a converter's own failure (damaged XML in a slide…): this file only, never the run
+        log.warning("%s could not be read", path, exc_info=True)
+        return f"unreadable {suffix.lstrip('.').upper()} ({err.__class__.__name__})"
 
 
 def _unsupported(suffix: str) -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import pypdfium2
+    from PIL import Image
 
 # 300 dots per inch (PDF units are 1/72 inch): Tesseract's recommended resolution.
 RENDER_SCALE = 300 / 72
@@ -63,16 +63,21 @@ class Ocr:
         languages = _languages(binary) if binary else ""
         return cls(binary, languages, cache) if binary and languages else None
 
-    def read(self, page: pypdfium2.PdfPage, pdf_hash: str, number: int) -> str:
-        """The text of one rendered page ("" when Tesseract fails on it: the page is then reported unread).
-
-        Its words' boxes are kept beside the text in the cache (:func:`word_boxes`: the viewer highlights
-        quotes on scanned pages with them).
-        """
+    def cached(self, pdf_hash: str, number: int) -> str | None:
+        """The text OCR read on this page at an earlier indexing, if kept."""
         base = cache_base(self.cache, pdf_hash, number) if self.cache else None
-        if base and base.with_suffix(".txt").is_file():
-            return base.with_suffix(".txt").read_text(encoding="utf-8")
-        image = page.render(scale=RENDER_SCALE).to_pil().convert("L")
+        return (
+            base.with_suffix(".txt").read_text(encoding="utf-8")
+            if base and base.with_suffix(".txt").is_file()
+            else None
+        )
+
+    def recognise(self, image: Image.Image, scale: float, pdf_hash: str, number: int) -> str | None:
+        """The text of a page rendered at ``scale`` pixels per point (None when Tesseract fails on it).
+
+        The words' boxes, in points, are kept beside the text in the cache (:func:`word_boxes`: the viewer
+        highlights quotes on scanned pages with them).
+        """
         with tempfile.TemporaryDirectory(prefix="assistant-ocr-") as tmp:
             image.save(Path(tmp) / "page.png")
             try:  # one run, two outputs: the text, and each word with its box (tsv)
@@ -81,10 +86,12 @@ class Ocr:
                 text = (Path(tmp) / "out.txt").read_text(encoding="utf-8", errors="replace")
                 boxes = (Path(tmp) / "out.tsv").read_text(encoding="utf-8", errors="replace")
             except (OSError, subprocess.SubprocessError):
-                return ""
-        if base:
+                return None
+        if self.cache:
+            base = cache_base(self.cache, pdf_hash, number)
             base.parent.mkdir(parents=True, exist_ok=True)
-            for suffix, content in ((".tsv", boxes), (".txt", text)):  # the text last: it marks the entry done
+            # The text last: it marks the entry done. The boxes' scale first, for word_boxes.
+            for suffix, content in ((".tsv", f"# scale {scale}\n{boxes}"), (".txt", text)):
                 partial = base.with_suffix(suffix + ".tmp")
                 partial.write_text(content, encoding="utf-8")
                 partial.replace(base.with_suffix(suffix))
@@ -105,8 +112,10 @@ def word_boxes(cache: Path, pdf_hash: str, number: int) -> list[Word]:
     if not tsv.is_file():
         return []
     words: list[Word] = []
-    to_points = 1 / RENDER_SCALE
-    for line in tsv.read_text(encoding="utf-8").splitlines()[1:]:
+    lines = tsv.read_text(encoding="utf-8").splitlines()
+    scale = float(lines[0].split()[-1]) if lines and lines[0].startswith("# scale") else RENDER_SCALE
+    to_points = 1 / scale
+    for line in lines[1:]:
         cells = line.split("\t")
         if len(cells) == 12 and cells[11].strip() and cells[0] == "5":  # level 5: a word
             left, top, width, height = (float(v) * to_points for v in cells[6:10])

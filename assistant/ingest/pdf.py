@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 import re
+import threading
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,6 +28,15 @@ from assistant.ingest.ocr import Ocr, missing_ocr_note
 if TYPE_CHECKING:
     import pypdfium2
 
+# PDFium is not thread-safe, even across documents (pypdfium2's README): every call goes under this lock
+# (indexing, OCR rendering and the viewer's page images run in different threads of one server).
+PDFIUM = threading.RLock()
+OCR_SCALE = 300 / 72  # 300 dpi: Tesseract's recommended resolution
+MAX_PIXELS = 25_000_000  # a page image is never larger (≈ A4 at 300 dpi is 8.7 million)
+MAX_OCR_PAGES = 300  # per document: beyond, pages are reported, not read (each may take seconds)
+UNREAD_NO_OCR = "no OCR"
+UNREAD_OCR_FAILED = "page numérisée : la lecture OCR a échoué"
+UNREAD_TOO_MANY = f"page numérisée non lue (plus de {MAX_OCR_PAGES} pages à lire par OCR dans ce document)"
 # A page with fewer characters than this in its text layer is read as scanned (an image of text).
 MIN_TEXT_CHARS = 20
 # A line seen at the top or bottom of at least this share of the pages (digits aside) is a running header/footer.
@@ -48,7 +59,7 @@ class Page:
     number: int
     lines: list[str]
     ocr: bool = False
-    unread: bool = False  # scanned, and no OCR to read it
+    unread: str | None = None  # why a scanned page could not be read
 
 
 def _edge_key(line: str) -> str:
@@ -126,6 +137,7 @@ def paragraphs(lines: list[str]) -> str:
 
 
 def _open(data: bytes) -> pypdfium2.PdfDocument:
+    """The document (call under :data:`PDFIUM`)."""
     import pypdfium2 as pdfium
 
     try:
@@ -144,27 +156,72 @@ def _page_text(page: pypdfium2.PdfPage) -> str:
         textpage.close()
 
 
+def safe_scale(page: pypdfium2.PdfPage, wanted: float) -> float:
+    """``wanted`` pixels per point, lowered so that the page's image stays under :data:`MAX_PIXELS` (a tiny PDF
+    may declare a page of several square metres)."""
+    width, height = page.get_size()
+    return min(wanted, math.sqrt(MAX_PIXELS / max(width * height, 1.0)))
+
+
+def _texts(document: pypdfium2.PdfDocument) -> list[str]:
+    texts = []
+    for index in range(len(document)):
+        page = document[index]
+        texts.append(_page_text(page))
+        page.close()
+    return texts
+
+
+def _ocr_page(document: pypdfium2.PdfDocument, ocr: Ocr, key: str, number: int) -> str | None:
+    """The text OCR reads on a page (cached, else rendered under the PDFium lock and read outside it)."""
+    if (known := ocr.cached(key, number)) is not None:
+        return known
+    with PDFIUM:
+        page = document[number - 1]
+        scale = safe_scale(page, OCR_SCALE)
+        image = page.render(scale=scale).to_pil().convert("L")
+        page.close()
+    return ocr.recognise(image, scale, key, number)
+
+
+def _lines(text: str) -> list[str]:
+    return [s for s in (" ".join(line.split()) for line in text.splitlines()) if s]
+
+
+def _read_page(  # noqa: PLR0917
+    document: pypdfium2.PdfDocument, ocr: Ocr | None, key: str, number: int, layer: str, ocr_left: int
+) -> Page:
+    """One page: its text layer, else what OCR reads on it, else why it could not be read."""
+    if len(layer.strip()) >= MIN_TEXT_CHARS:
+        return Page(number, _lines(layer))
+    if ocr is None or ocr_left <= 0:
+        return Page(number, _lines(layer), unread=UNREAD_NO_OCR if ocr is None else UNREAD_TOO_MANY)
+    found = _ocr_page(document, ocr, key, number)
+    if found is None:
+        return Page(number, _lines(layer), unread=UNREAD_OCR_FAILED)
+    return Page(number, _lines(found), ocr=True)
+
+
 def read_pages(data: bytes, ocr: Ocr | None) -> tuple[list[Page], str | None]:
     """Every page's lines (OCR for pages without a text layer when ``ocr`` is given) and the PDF's own title.
 
     Raises:
         FormatError: not a PDF, a damaged one, or one that needs a password.
     """
-    document = _open(data)
     key = hashlib.sha256(data).hexdigest()
-    pages: list[Page] = []
+    with PDFIUM:
+        document = _open(data)
     try:
-        title = str(document.get_metadata_value("Title") or "").strip() or None
-        for number, page in enumerate(document, start=1):
-            text = _page_text(page)
-            scanned = len(text.strip()) < MIN_TEXT_CHARS
-            if scanned and ocr is not None:
-                text = ocr.read(page, key, number)
-            page.close()
-            lines = [s for s in (" ".join(line.split()) for line in text.splitlines()) if s]
-            pages.append(Page(number, lines, ocr=scanned and ocr is not None, unread=scanned and ocr is None))
+        with PDFIUM:
+            title = str(document.get_metadata_value("Title") or "").strip() or None
+            texts = _texts(document)
+        pages: list[Page] = []
+        for number, layer in enumerate(texts, start=1):
+            tried = sum(1 for p in pages if p.ocr or p.unread == UNREAD_OCR_FAILED)
+            pages.append(_read_page(document, ocr, key, number, layer, MAX_OCR_PAGES - tried))
     finally:
-        document.close()
+        with PDFIUM:
+            document.close()
     return pages, title
 
 
@@ -184,6 +241,16 @@ def parse_pdf(data: bytes, cache: Path | None = None) -> Parsed:
     for page in strip_running_lines(pages):
         for block in parse_text(paragraphs(join_hyphens(page.lines))).blocks:
             blocks.append(replace(block, page=page.number, ocr=page.ocr))
-    unread = [p.number for p in pages if p.unread]
-    notes = (missing_ocr_note(unread),) if unread else ()
-    return Parsed(blocks, title, notes)
+    return Parsed(blocks, title, _notes(pages))
+
+
+def _notes(pages: list[Page]) -> tuple[str, ...]:
+    """What the user is told about pages that could not be read, one line per reason."""
+    notes = []
+    for reason in (UNREAD_NO_OCR, UNREAD_OCR_FAILED, UNREAD_TOO_MANY):
+        numbers = [p.number for p in pages if p.unread == reason]
+        if numbers and reason == UNREAD_NO_OCR:
+            notes.append(missing_ocr_note(numbers))
+        elif numbers:
+            notes.append(f"p. {', '.join(map(str, numbers))} : {reason}")
+    return tuple(notes)

@@ -47,6 +47,15 @@ def _digest(entry: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        if handle.tell() == 0:
+            return True
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1) == b"\n"
+
+
 def _last_line(path: Path) -> str:
     """The file's last non-empty line, read from its end (the log may be large)."""
     with path.open("rb") as handle:
@@ -69,11 +78,28 @@ class AuditLog:
         self.path = path
         self._lock = FileLock(str(path) + ".lock")
 
+    @property
+    def head_path(self) -> Path:
+        """Beside the log: the number and hash of its last entry (entries removed from the end are found with it)."""
+        return self.path.with_suffix(".head")
+
     def _tail(self) -> tuple[int, str]:
+        """The last entry's number and hash: from the head file (a torn last line does not stop the log), else
+        from the last line."""
+        try:
+            head = json.loads(self.head_path.read_text(encoding="utf-8"))
+            return int(head["seq"]), str(head["hash"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
         if not self.path.is_file() or not (line := _last_line(self.path)):
             return 0, GENESIS
         last = json.loads(line)
         return int(last["seq"]), str(last["hash"])
+
+    def _write_head(self, seq: int, digest: str) -> None:
+        partial = self.head_path.with_suffix(".head.tmp")
+        partial.write_text(json.dumps({"seq": seq, "hash": digest}) + "\n", encoding="utf-8")
+        partial.replace(self.head_path)
 
     def append(self, fields: dict[str, Any]) -> dict[str, Any]:
         """Add one entry (``seq``, ``time``, ``prev`` and ``hash`` are set here) and return it."""
@@ -83,9 +109,13 @@ class AuditLog:
             entry = {"seq": seq + 1, "time": round(time.time(), 3), **fields, "prev": prev}
             entry["hash"] = _digest(entry)
             with self.path.open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
+                # After a crash mid-write the torn line stays on its own line (verify names it): never glued to this.
+                handle.write(
+                    ("" if _ends_with_newline(self.path) else "\n") + json.dumps(entry, ensure_ascii=False) + "\n"
+                )
                 handle.flush()
                 os.fsync(handle.fileno())
+            self._write_head(entry["seq"], entry["hash"])
         return entry
 
     def entries(self) -> Iterator[dict[str, Any]]:
@@ -114,11 +144,28 @@ class AuditLog:
                 if problem:
                     return checked, f"entry {entry.get('seq', '?')} (line {number}): {problem}"
                 prev, seq, checked = entry["hash"], entry["seq"], checked + 1
-        return checked, None
+        return checked, self._against_head(seq, prev)
+
+    def _against_head(self, seq: int | None, digest: str) -> str | None:
+        """Whether the log ends where its head file says (entries removed from the end are found here)."""
+        try:
+            head = json.loads(self.head_path.read_text(encoding="utf-8"))
+        except OSError:
+            return None  # a log written before head files: nothing to compare
+        except ValueError:
+            return f"the head file {self.head_path.name} is damaged"
+        if head.get("seq") != seq or head.get("hash") != digest:
+            return (
+                f"the log ends at entry {seq}, its head file at entry {head.get('seq')}: entries removed from the end"
+            )
+        return None
 
     def prune(self, days: float, now: float | None = None) -> int:
         """Drop entries older than ``days``; a « pruned » entry keeps the chain verifiable. Returns how many."""
         cutoff = (now or time.time()) - days * 86_400
+        checked, problem = self.verify()
+        if problem:  # pruning would erase the evidence
+            raise ValueError(f"the audit log does not verify ({checked} entries, then {problem}): not pruned")
         with self._lock:
             entries = list(self.entries())
             old = [e for e in entries if e.get("kind") != "pruned" and e["time"] < cutoff]
@@ -129,8 +176,10 @@ class AuditLog:
             marker = {"seq": old[-1]["seq"], "time": round(time.time(), 3), "kind": "pruned", "dropped": len(old),
                       "before": round(cutoff, 3), "hash": old[-1]["hash"]}  # fmt: skip
             temporary = self.path.with_suffix(".tmp")
-            temporary.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in [marker, *kept]),
-                                 encoding="utf-8")  # fmt: skip
+            with temporary.open("w", encoding="utf-8") as handle:
+                handle.write("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in [marker, *kept]))
+                handle.flush()
+                os.fsync(handle.fileno())
             temporary.replace(self.path)
         return len(old)
 

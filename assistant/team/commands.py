@@ -82,7 +82,9 @@ def verify() -> None:
     if problem:
         typer.echo(f"audit log {log.path}: {checked} entries verified, then {problem}", err=True)
         raise typer.Exit(1)
-    typer.echo(f"audit log {log.path}: {checked} entries verified, chain intact")
+    last = list(log.entries())[-1:] if checked else []
+    head = f"; last entry {last[0]['seq']}, hash {last[0]['hash']} (keep it elsewhere to prove later)" if last else ""
+    typer.echo(f"audit log {log.path}: {checked} entries verified, chain intact{head}")
 
 
 @audit_app.command("export")
@@ -111,4 +113,8 @@ def prune(
     keep = days if days is not None else settings.audit_days
     if not keep or keep <= 0:
         raise UsageError("no retention set: give --days N or ASSISTANT_AUDIT_DAYS")
-    typer.echo(f"{audit_log(settings).prune(keep)} entries older than {keep:g} days dropped")
+    try:
+        dropped = audit_log(settings).prune(keep)
+    except ValueError as err:
+        raise UsageError(str(err)) from err
+    typer.echo(f"{dropped} entries older than {keep:g} days dropped")

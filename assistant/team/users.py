@@ -30,6 +30,7 @@ from assistant.errors import UsageError
 ROLES = ("reader", "editor", "admin")
 DATABASE = "accounts.sqlite3"
 MIN_PASSWORD = 8
+MAX_TRACKED = 10_000  # login failures remembered (users and addresses); the oldest tenth goes beyond
 _NAME = re.compile(r"^[\w.@-]{1,64}$")
 _HASHER = PasswordHasher()  # Argon2id, 64 MiB, 3 passes: the library's defaults (RFC 9106's second choice)
 # Checked against for an unknown name, so that it costs as much as a known one (no timing tells names apart).
@@ -148,6 +149,10 @@ class Limiter:
         with self._lock:
             count, _ = self._failures.get(key, (0, 0.0))
             self._failures[key] = (count + 1, self.clock())
+            if len(self._failures) > MAX_TRACKED:  # made-up names must not grow memory without end
+                oldest = sorted(self._failures, key=lambda k: self._failures[k][1])[: MAX_TRACKED // 10]
+                for stale in oldest:
+                    del self._failures[stale]
 
     def succeeded(self, key: str) -> None:
         with self._lock:

@@ -98,34 +98,44 @@ def store_upload(corpus: Path, uploaded: Path, name: str, max_bytes: int) -> str
         partial.unlink(missing_ok=True)
 
 
-def corpus_file(corpus: Path, meta: Meta, source: str) -> Path:
-    """The corpus file of a document the index knows (indexed or skipped), never a path outside the corpus.
+def corpus_file(corpus: Path, meta: Meta, source: str, skipped_too: bool = False) -> Path:
+    """The corpus file of an indexed document (or, with ``skipped_too``, of a file the index left out, which only
+    an editor may delete), never a path outside the corpus.
 
     Raises:
         UsageError: not a document of this corpus.
     """
-    known = set(meta.documents) | {s["source"] for s in meta.skipped}
+    known = set(meta.documents) | ({s["source"] for s in meta.skipped} if skipped_too else set())
     root = corpus.resolve()
     path = (root / source).resolve()
     if source not in known or not path.is_relative_to(root) or not path.is_file():
         raise UsageError(f"not a document of the corpus: {source[:200]}")
-    return path
+    return root / source  # the name in the corpus: a symbolic link stays a link (its target is not touched)
 
 
 def remove(corpus: Path, meta: Meta, source: str) -> None:
-    """Delete a document from the corpus (the next reindex removes it from the index).
+    """Delete a document (or a left-out file) from the corpus; the next reindex removes it from the index. A
+    symbolic link is removed, never the file it points to.
 
     Raises:
         UsageError: not a document of this corpus.
     """
-    corpus_file(corpus, meta, source).unlink()
+    corpus_file(corpus, meta, source, skipped_too=True).unlink()
+
+
+DOWNLOADS = Path(tempfile.gettempdir()) / "assistant-downloads"
+KEEP_DOWNLOADS_S = 600
 
 
 def download_copy(corpus: Path, meta: Meta, source: str) -> Path:
-    """A copy of the original in a fresh temporary folder (what the browser downloads; the corpus itself is
-    never served)."""
+    """A copy of an indexed document's original, for the browser (the corpus itself is never served; files the
+    index left out are never offered). Copies older than ten minutes are removed."""
     original = corpus_file(corpus, meta, source)
-    copy = Path(tempfile.mkdtemp(prefix="assistant-download-")) / original.name
+    DOWNLOADS.mkdir(exist_ok=True)
+    for old in DOWNLOADS.glob("*/*"):
+        if time.time() - old.stat().st_mtime > KEEP_DOWNLOADS_S:
+            shutil.rmtree(old.parent, ignore_errors=True)
+    copy = Path(tempfile.mkdtemp(dir=DOWNLOADS)) / Path(source).name
     shutil.copyfile(original, copy)
     return copy
 
@@ -137,8 +147,8 @@ def _status(entry: dict[str, Any]) -> str:
     return "indexé (OCR)" if entry.get("ocr") else "indexé"
 
 
-def rows(meta: Meta, passages: dict[str, int]) -> list[list[Any]]:
-    """The library's table: every indexed document, then every file that was not indexed, with why."""
+def rows(meta: Meta, passages: dict[str, int], skipped: bool = True) -> list[list[Any]]:
+    """The library's table: every indexed document, then (``skipped``) every file that was not, with why."""
     table: list[list[Any]] = []
     for source in sorted(meta.documents):
         entry = meta.documents[source]
@@ -146,7 +156,7 @@ def rows(meta: Meta, passages: dict[str, int]) -> list[list[Any]]:
         kind = Path(source).suffix.lstrip(".").upper()
         table.append([entry.get("title", ""), source, kind, entry.get("pages") or "", passages.get(source, 0),
                       when, _status(entry)])  # fmt: skip
-    for skipped in meta.skipped:
-        kind = Path(skipped["source"]).suffix.lstrip(".").upper()
-        table.append(["", skipped["source"], kind, "", 0, "", f"ignoré : {skipped['reason']}"])
+    for left_out in meta.skipped if skipped else []:
+        kind = Path(left_out["source"]).suffix.lstrip(".").upper()
+        table.append(["", left_out["source"], kind, "", 0, "", f"ignoré : {left_out['reason']}"])
     return table

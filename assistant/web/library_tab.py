@@ -36,9 +36,10 @@ class LibraryTab:
     delete: Any = None
 
 
-def _sources(service: ChatService) -> list[str]:
+def _sources(service: ChatService, editor: bool = False) -> list[str]:
+    """The documents one may pick: indexed ones; for an editor also the files left out (to delete them)."""
     meta = service.engine.snapshot.meta
-    return sorted(set(meta.documents) | {s["source"] for s in meta.skipped})
+    return sorted(set(meta.documents) | ({s["source"] for s in meta.skipped} if editor else set()))
 
 
 def library_tab(service: ChatService) -> LibraryTab:
@@ -71,12 +72,13 @@ class LibraryHandlers:
     def __init__(self, service: ChatService) -> None:
         self.service = service
 
-    def refresh(self) -> tuple[Any, ...]:
-        """The table, the document list, the index line and the chat's picker, as the index now stands."""
-        service = self.service
+    def refresh(self, request: gr.Request) -> tuple[Any, ...]:
+        """The table, the document list, the index line and the chat's picker, as the index now stands (files
+        the index left out are listed to editors only)."""
+        service, editor = self.service, self._may_edit(request)
         return (
-            service.library_rows(),
-            gr.update(choices=_sources(service)),
+            service.library_rows(skipped=editor),
+            gr.update(choices=_sources(service, editor)),
             service.index_status(),
             gr.update(choices=service.document_choices()),
         )
@@ -95,11 +97,11 @@ class LibraryHandlers:
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> tuple[Any, ...]:
         if not self._may_edit(request):
-            return (EDITORS_ONLY, gr.skip(), *self.refresh())
+            return (EDITORS_ONLY, gr.skip(), *self.refresh(request))
         if not files:
-            return ("Choisissez d’abord des fichiers.", gr.skip(), *self.refresh())
+            return ("Choisissez d’abord des fichiers.", gr.skip(), *self.refresh(request))
         summary = self.service.upload([Path(f) for f in files], _follow(progress))
-        return (summary, None, *self.refresh())
+        return (summary, None, *self.refresh(request))
 
     def delete(
         self,
@@ -109,12 +111,16 @@ class LibraryHandlers:
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> tuple[Any, ...]:
         if not self._may_edit(request):
-            return (EDITORS_ONLY, gr.skip(), *self.refresh())
+            return (EDITORS_ONLY, gr.skip(), *self.refresh(request))
         if not source:
-            return ("Choisissez d’abord un document.", gr.skip(), *self.refresh())
+            return ("Choisissez d’abord un document.", gr.skip(), *self.refresh(request))
         if not confirmed:
-            return ("Cochez « Je confirme la suppression » pour supprimer ce document.", gr.skip(), *self.refresh())
-        return (self.service.delete(source, _follow(progress)), False, *self.refresh())
+            return (
+                "Cochez « Je confirme la suppression » pour supprimer ce document.",
+                gr.skip(),
+                *self.refresh(request),
+            )
+        return (self.service.delete(source, _follow(progress)), False, *self.refresh(request))
 
     def download(self, source: str | None) -> Any:
         if not source:

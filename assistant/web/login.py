@@ -35,9 +35,7 @@ def authenticator(accounts: Accounts, single: tuple[str, str] | None, limiter: L
         if limiter.wait(key) > 0:
             return False
         good = accounts.check(name, password) or (
-            single is not None
-            and secrets.compare_digest(name, single[0])
-            and secrets.compare_digest(password, single[1])
+            single is not None and _same(name, single[0]) and _same(password, single[1])
         )
         if good:
             limiter.succeeded(key)
@@ -48,11 +46,20 @@ def authenticator(accounts: Accounts, single: tuple[str, str] | None, limiter: L
     return check
 
 
-def role_of(accounts: Accounts, name: str | None) -> str:
-    """What a signed-in user may do: their account's role; without accounts (or the ``--auth`` user), admin."""
-    if not name or not accounts.exist():
+def _same(given: str, expected: str) -> bool:
+    """A constant-time comparison of any text (``compare_digest`` refuses non-ASCII ``str``)."""
+    return secrets.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+def role_of(accounts: Accounts, name: str | None, single: str | None = None) -> str:
+    """What a user may do: no accounts at all, admin (as before accounts existed); the ``--auth`` user, admin;
+    an account, its role; anyone else — not signed in (accounts added after the server started) or an account
+    removed since it signed in — reader only."""
+    if not accounts.exist():
         return "admin"
-    return accounts.role(name) or "admin"  # the --auth user has no account
+    if name is not None and single is not None and name == single:
+        return "admin"
+    return (accounts.role(name) if name else None) or "reader"
 
 
 def allowed(role: str, needed: str) -> bool:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from assistant.answering.types import Citation
 from assistant.ingest.ocr import Word, word_boxes
+from assistant.ingest.pdf import PDFIUM, safe_scale
 
 if TYPE_CHECKING:
     import pypdfium2
@@ -74,25 +75,26 @@ def _token(word: str) -> str:
     return "".join(ch for ch in word.lower() if ch.isalnum())
 
 
-def _run(tokens: list[str], wanted: list[str], start: int = 0) -> int | None:
-    """Where ``wanted`` begins in ``tokens`` (from ``start``): three words, else two (OCR misreads some)."""
+def _run(tokens: list[str], wanted: list[str], start: int = 0) -> tuple[int, int] | None:
+    """Where ``wanted``'s first words are in ``tokens`` (from ``start``), and how many matched: three, else two
+    (OCR misreads some)."""
     for size in (3, 2):
         run = wanted[:size]
         for i in range(start, len(tokens) - len(run) + 1):
             if run and tokens[i : i + len(run)] == run:
-                return i
+                return i, len(run)
     return None
 
 
 def ocr_boxes(words: tuple[Word, ...], quote: str) -> list[Box]:
     """The boxes of the OCR words that read ``quote`` (found by its first and last words)."""
     tokens, wanted = [_token(w[0]) for w in words], [t for t in map(_token, quote.split()) if t]
-    first = _run(tokens, wanted)
-    if first is None:
+    head = _run(tokens, wanted)
+    if head is None:
         return []
-    tail = _run(tokens, wanted[-3:], first)
-    last = tail + min(3, len(wanted)) if tail is not None else first + len(wanted)
-    return [w[1:] for w in words[first:last]]
+    tail = _run(tokens, wanted[-3:], head[0])
+    last = sum(tail) if tail is not None else head[0] + len(wanted)
+    return [w[1:] for w in words[head[0] : last]]
 
 
 @lru_cache(maxsize=64)
@@ -105,20 +107,22 @@ def render(path: str, modified: float, number: int, quote: str, words: tuple[Wor
     import pypdfium2 as pdfium
     from PIL import Image, ImageDraw
 
-    document = pdfium.PdfDocument(path)
-    try:
-        page = document[number - 1]
-        textpage = page.get_textpage()
-        boxes = quote_boxes(textpage, quote, page.get_height()) or ocr_boxes(words, quote)
-        textpage.close()
-        image = page.render(scale=RENDER_SCALE).to_pil().convert("RGBA")
-        page.close()
-    finally:
-        document.close()
+    with PDFIUM:  # answers are rendered in several threads, and a reindex may be reading PDFs
+        document = pdfium.PdfDocument(path)
+        try:
+            page = document[number - 1]
+            textpage = page.get_textpage()
+            boxes = quote_boxes(textpage, quote, page.get_height()) or ocr_boxes(words, quote)
+            textpage.close()
+            scale = safe_scale(page, RENDER_SCALE)
+            image = page.render(scale=scale).to_pil().convert("RGBA")
+            page.close()
+        finally:
+            document.close()
     overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(overlay)
     for box in boxes:
-        draw.rectangle([v * RENDER_SCALE for v in box], fill=HIGHLIGHT)
+        draw.rectangle([v * scale for v in box], fill=HIGHLIGHT)
     out = io.BytesIO()
     Image.alpha_composite(image, overlay).convert("RGB").save(out, format="JPEG", quality=70)
     return out.getvalue(), bool(boxes)

@@ -37,6 +37,7 @@ from assistant.team.audit import record
 from assistant.team.users import Accounts
 from assistant.web import library
 from assistant.web.login import allowed, role_of
+from assistant.web.render import escape_markdown
 
 log = logging.getLogger(__name__)
 MODE_LABELS = dict(zip(MODES, ("Automatique", "LLM", "Extractif"), strict=True))
@@ -85,7 +86,8 @@ class ChatService:
 
     def may(self, user: str | None, needed: str) -> bool:
         """Whether the signed-in ``user`` has the role ``needed`` (reader < editor < admin; no accounts: yes)."""
-        return allowed(role_of(self.accounts, user), needed)
+        single = self.settings.auth.split(":", 1)[0] if self.settings.auth else None
+        return allowed(role_of(self.accounts, user, single), needed)
 
     def record(self, answer: Answer, user: str, channel: str) -> None:
         """Log an answer given (the audit log; off with ``ASSISTANT_AUDIT=off``)."""
@@ -109,11 +111,12 @@ class ChatService:
 
     # -- document library ------------------------------------------------------------------
 
-    def library_rows(self) -> list[list[Any]]:
-        """Every document of the index (and every file left out, with why), for the « Documents » tab."""
+    def library_rows(self, skipped: bool = True) -> list[list[Any]]:
+        """Every document of the index (and, with ``skipped``, every file left out, with why): the « Documents »
+        tab."""
         snap = self.engine.snapshot
         passages = Counter(c.source for c in snap.chunks)
-        return library.rows(snap.meta, passages)
+        return library.rows(snap.meta, passages, skipped)
 
     def upload(self, files: list[Path], on_progress: Progress | None = None) -> str:
         """Add uploaded files to the corpus (each checked; one refused does not stop the others), then index."""
@@ -125,11 +128,12 @@ class ChatService:
             try:
                 added.append(library.store_upload(self.settings.corpus, path, path.name, max_bytes))
             except (UsageError, OSError) as err:
-                refused.append(f"- refusé : {short_message(err, 200)}")
+                refused.append(f"- refusé : {escape_markdown(short_message(err, 200))}")
         if not added:
             return "\n".join(["Aucun fichier ajouté.", *refused])
         summary = self.reindex(on_progress, wait=True)
-        return "\n".join([f"Ajouté(s) : {', '.join(added)}.", *refused, summary])
+        names = ", ".join(escape_markdown(name) for name in added)
+        return "\n".join([f"Ajouté(s) : {names}.", *refused, summary])
 
     def delete(self, source: str, on_progress: Progress | None = None) -> str:
         """Remove a document from the corpus, then from the index."""
@@ -138,8 +142,8 @@ class ChatService:
         try:
             library.remove(self.settings.corpus, self.engine.snapshot.meta, source)
         except (UsageError, OSError) as err:
-            return f"⚠️ {short_message(err, 200)}"
-        return f"Supprimé : {source}.\n" + self.reindex(on_progress, wait=True)
+            return f"⚠️ {escape_markdown(short_message(err, 200))}"
+        return f"Supprimé : {escape_markdown(source)}.\n" + self.reindex(on_progress, wait=True)
 
     def download(self, source: str) -> Path:
         """A copy of a document's original file to download.
@@ -175,8 +179,9 @@ class ChatService:
             self._reindex_lock.release()
         self.last_report = report
         self.engine.refresh()
-        skipped = "".join(f"\n- ignoré : {s.source} ({s.reason})" for s in report.skipped)
-        skipped += "".join(f"\n- lu en partie : {s.source} ({s.reason})" for s in report.partial)
+        # File names and converters' messages are shown as text, never as Markdown or HTML.
+        skipped = "".join(f"\n- ignoré : {escape_markdown(f'{s.source} ({s.reason})')}" for s in report.skipped)
+        skipped += "".join(f"\n- lu en partie : {escape_markdown(f'{s.source} ({s.reason})')}" for s in report.partial)
         return (
             f"Réindexation terminée en {report.seconds:.1f} s : {report.added} ajouté(s), "
             f"{report.updated} modifié(s), {report.deleted} supprimé(s), {report.chunks} passages.{skipped}"

@@ -191,3 +191,29 @@ def test_bad_office_and_pdf_files_are_refused_with_a_reason(tmp_path: Path) -> N
     assert "save it as .docx" in skipped["ancien.doc"]
     assert "password" in skipped["secret.pdf"]
     assert "PPTX" in skipped["casse.pptx"]
+
+
+def test_a_damaged_slide_a_page_size_bomb_and_a_failing_ocr_are_reported_not_fatal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reportlab.pdfgen import canvas
+
+    files.pptx(tmp_path / "good.pptx")
+    with zipfile.ZipFile(tmp_path / "good.pptx") as source, zipfile.ZipFile(tmp_path / "cut.pptx", "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            target.writestr(item, data[: len(data) // 2] if item.filename == "ppt/slides/slide1.xml" else data)
+    huge = canvas.Canvas(str(tmp_path / "huge.pdf"), pagesize=(14_400, 14_400))  # a 5-metre page, blank
+    huge.showPage()
+    huge.save()
+    # Tesseract that fails on every page (a stand-in: it lists its languages, then exits 1).
+    fake = tmp_path / "bin" / "tesseract"
+    fake.parent.mkdir()
+    fake.write_text('#!/bin/sh\n[ "$1" = --list-langs ] && echo "fra eng" && exit 0\nexit 1\n', encoding="utf-8")
+    fake.chmod(0o755)
+    monkeypatch.setenv("ASSISTANT_TESSERACT", str(fake))
+    files.scanned_pdf(tmp_path / "scan.pdf", {1: "Une page numérisée."})
+    docs, skipped = _load(tmp_path)
+    assert "good.pptx" in docs
+    assert skipped["cut.pptx"].startswith("unreadable PPTX")
+    assert "la lecture OCR a échoué" in skipped["scan.pdf"] and "la lecture OCR a échoué" in skipped["huge.pdf"]

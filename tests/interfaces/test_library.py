@@ -158,3 +158,23 @@ def test_browser_documents_tab_uploads_downloads_and_deletes(corpus_copy: Path, 
                                timeout=120_000)  # fmt: skip
         assert "rapport.pdf" not in page.locator("#library-table").inner_text()
         assert not (corpus_copy / "rapport.pdf").exists()
+
+
+def test_left_out_files_are_never_downloaded_and_a_link_is_removed_not_its_target(
+    service: ChatService, tmp_path: Path
+) -> None:
+    corpus = service.settings.corpus
+    (corpus / "id_rsa").write_text("-----BEGIN PRIVATE KEY-----\n", encoding="utf-8")
+    (corpus / "rapports").mkdir()
+    (corpus / "rapports" / "2024.md").write_text("# Bilan\n\nLe bilan 2024 est publié.", encoding="utf-8")
+    (corpus / "dernier.md").symlink_to(corpus / "rapports" / "2024.md")
+    service.reindex(wait=True)
+    assert "id_rsa" not in {row[1] for row in service.library_rows(skipped=False)}
+    with pytest.raises(UsageError, match="not a document of the corpus"):
+        service.download("id_rsa")
+    assert "Supprimé" in service.delete("dernier.md")
+    assert not (corpus / "dernier.md").exists() and (corpus / "rapports" / "2024.md").is_file()
+    assert "Supprimé" in service.delete("id_rsa")  # an editor may still remove a left-out file
+    (corpus / "[vide](javascript:x).txt").write_text("", encoding="utf-8")
+    summary = service.reindex(wait=True)
+    assert "\\[vide\\]\\(javascript:x\\).txt" in summary  # file names are shown as text, not as Markdown links

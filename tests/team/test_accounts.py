@@ -124,3 +124,19 @@ def test_a_served_chat_with_accounts(tmp_path: Path, corpus_copy: Path) -> None:
             time.sleep(1)
         else:
             pytest.fail("the right password never worked again")
+
+
+def test_roles_of_removed_accounts_visitors_and_the_auth_pair(tmp_path: Path) -> None:
+    from assistant.web.login import role_of
+
+    accounts = Accounts(tmp_path)
+    assert role_of(accounts, None) == "admin"  # no accounts at all: as before accounts existed
+    accounts.add("bob", "editor", PASSWORD)
+    accounts.add("ann", "reader", PASSWORD)
+    assert role_of(accounts, "bob") == "editor" and role_of(accounts, "ann") == "reader"
+    accounts.remove("bob")
+    assert role_of(accounts, "bob") == "reader"  # signed in before the removal: never more than a reader
+    assert role_of(accounts, None) == "reader"  # not signed in while accounts exist (added after the start)
+    assert role_of(accounts, "josé", single="josé") == "admin"
+    check = authenticator(accounts, ("josé", "mot de passé"), Limiter())
+    assert check("josé", "mot de passé") and not check("josé", "mot de passe")  # non-ASCII compared, no error

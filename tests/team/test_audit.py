@@ -53,6 +53,20 @@ def test_tampering_is_found_and_named(tmp_path: Path, tamper: object, named: str
     assert problem is not None and problem.startswith(named), problem
 
 
+def test_entries_removed_from_the_end_are_found_and_a_torn_line_does_not_stop_the_log(tmp_path: Path) -> None:
+    log = _log(tmp_path)
+    whole = log.path.read_text(encoding="utf-8")
+    log.path.write_text("".join(_lines(log)[:3]), encoding="utf-8")
+    assert log.verify() == (3, "the log ends at entry 3, its head file at entry 5: entries removed from the end")
+    log.path.write_text(whole + '{"seq": 6, "time": 1', encoding="utf-8")  # a crash in the middle of a write
+    log.append({"user": "u", "question": "after the crash"})  # still logged, chained to entry 5
+    last = json.loads(_lines(log)[-1])
+    assert last["question"] == "after the crash" and last["seq"] == 6
+    assert log.verify()[1] == "line 6: not a complete entry (truncated or edited)"
+    with pytest.raises(ValueError, match="does not verify"):
+        log.prune(days=0)  # pruning a broken log would erase the evidence
+
+
 def test_an_entry_rewritten_with_a_fresh_hash_still_breaks_the_chain(tmp_path: Path) -> None:
     from assistant.team.audit import _digest
 
