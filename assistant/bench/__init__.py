@@ -37,6 +37,7 @@ class BenchOptions:
     llm_questions: int = 20
     pdf_pages: int = 300  # 0: skip the PDF phase
     ocr_pages: int = 5
+    audit_entries: int = 100_000  # 0: skip the audit log's figures
 
 
 def _in_child(function: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
@@ -80,6 +81,11 @@ def run_bench(settings: Settings, options: BenchOptions) -> dict[str, Any]:
         if options.scale:
             big = own.with_(index_dir=root / "scaled")
             result["scale"] = _in_child(phases.scaled, big, own.index_dir, options.scale, work.questions)
+        if options.audit_entries:
+            from assistant.bench.team import audit_figures
+
+            (root / "audit").mkdir()
+            result["team"] = _in_child(audit_figures, root / "audit", options.audit_entries)
         if options.pdf_pages:
             from assistant.bench.documents import pdf_indexing
 
@@ -119,6 +125,13 @@ def table(result: dict[str, Any]) -> str:
             (f"index a {pdf['pdf_pages']}-page PDF (s)", pdf["pdf_index_seconds"], None, None),
             ("  / embedding its chunks only", pdf["pdf_index_over_embed"], None, None),
             ("OCR (pages per minute)", pdf["ocr_pages_per_minute"], None, None),
+        ]
+    if "team" in result:
+        team = result["team"]
+        append = team["audit_append_ms"]
+        rows += [
+            ("audit log: one answer's entry (ms)", f"{append['p50']} / {append['p95']}", None, None),
+            (f"audit verify, {team['audit_entries']:,} entries (s)", team["audit_verify_seconds"], None, None),
         ]
     if result.get("llm", {}).get("answers"):
         rows += _llm_rows(result["llm"])

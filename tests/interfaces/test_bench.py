@@ -27,7 +27,9 @@ PIAF = ROOT / DEFAULT_BENCH_DATASET
 def result() -> dict[str, Any]:
     if not PIAF.is_file():
         pytest.skip(f"PIAF is not beside the repository ({PIAF})")
-    options = BenchOptions(dataset=PIAF, paragraphs=24, questions=12, scale=3000, llm=False, pdf_pages=8, ocr_pages=1)
+    options = BenchOptions(
+        dataset=PIAF, paragraphs=24, questions=12, scale=3000, llm=False, pdf_pages=8, ocr_pages=1, audit_entries=2000
+    )
     return run_bench(Settings(), options)
 
 
@@ -49,6 +51,13 @@ def test_bench_scaled_store_and_table(result: dict[str, Any]) -> None:
     assert scale["chunks"] >= 3000 and scale["ask_ms"]["n"] == 12
     text = table(result)
     assert "reindex one file (s)" in text and "at 3,0" in text
+
+
+def test_bench_times_the_audit_log(result: dict[str, Any]) -> None:
+    team = result["team"]
+    assert team["audit_entries"] == 2000 and team["audit_verify_seconds"] > 0
+    assert 0 < team["audit_append_ms"]["p50"] <= team["audit_append_ms"]["p95"]
+    assert "audit verify, 2,000 entries (s)" in table(result)
 
 
 def test_bench_indexes_a_pdf_and_reads_a_scanned_page(result: dict[str, Any]) -> None:
