@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import queue
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -30,9 +31,11 @@ from assistant.config import Settings, parse_credentials
 from assistant.errors import IndexMissing, QuestionError, short_message
 from assistant.indexing.snapshot import load_meta
 from assistant.indexing.sync import OCR_CACHE, sync
+from assistant.team import exports
 from assistant.team.users import Accounts, Limiter
 from assistant.web.api import Api, McpTools, user_of
 from assistant.web.feedback import record_feedback
+from assistant.web.library import DOWNLOADS
 from assistant.web.library_tab import EDITORS_ONLY, library_tab, wire_library
 from assistant.web.login import LoginGuard, authenticator, mcp_access
 from assistant.web.pages import page_html
@@ -217,6 +220,21 @@ class Handlers:
         record_feedback(self.service.settings.feedback, answer, bool(data.liked), state.questions.get(index, []))
         return "Merci, votre avis est enregistré."
 
+    def export(self, state: ChatState | None, fmt: str) -> str | None:
+        """The conversation's answers with their notes, as a file to download (Markdown or Word)."""
+        answers = [answer for _, answer in sorted((state.answers if state else {}).items())]
+        if not answers:
+            gr.Warning("Rien à exporter : posez d’abord une question.")
+            return None
+        known = self.service.engine.snapshot.meta.documents
+        folder = Path(tempfile.mkdtemp(dir=DOWNLOADS.parent, prefix="assistant-export-"))
+        path = folder / f"conversation.{fmt}"
+        if fmt == "docx":
+            path.write_bytes(exports.docx(answers, known))
+        else:
+            path.write_text(exports.markdown(answers, known), encoding="utf-8")
+        return str(path)
+
     def reindex_shown(self, request: gr.Request) -> Any:
         """« Réindexer » is for editors and admins."""
         return gr.update(visible=self.service.may(getattr(request, "username", None), "editor"))
@@ -266,6 +284,10 @@ def build_app(service: ChatService) -> gr.Blocks:
                     mode_line = gr.Markdown(service.mode_status("auto"), elem_id="mode-status")
                     picker = gr.Dropdown(service.document_choices(), value=[], multiselect=True, elem_id="picker",
                                          label="Chercher seulement dans… (vide : tous les documents)")  # fmt: skip
+                    with gr.Row():
+                        export_md = gr.Button("Exporter (Markdown)", size="sm", elem_id="export-md")
+                        export_docx = gr.Button("Exporter (Word)", size="sm", elem_id="export-docx")
+                        exported = gr.File(label="Conversation exportée", elem_id="exported", interactive=False)
                 with gr.Column(scale=2):
                     gr.Markdown("### Sources")
                     sources = gr.HTML(sources_html(None, 0), elem_id="sources")
@@ -288,19 +310,25 @@ def build_app(service: ChatService) -> gr.Blocks:
         clear.click(lambda: ([], None, sources_html(None, 0), viewer_html([], {}), ""),
                     None, [chatbot, state, sources, viewer, notice], api_visibility="private")  # fmt: skip
         mode.change(service.mode_status, mode, mode_line, api_visibility="private")
+        export_md.click(partial(handlers.export, fmt="md"), state, exported, api_visibility="private")
+        export_docx.click(partial(handlers.export, fmt="docx"), state, exported, api_visibility="private")
         chatbot.like(handlers.like, state, notice, api_visibility="private")
         reindex_button.click(handlers.reindex, None, [reindex_line, index_line, picker], api_visibility="private")
         wire_library(library, service, demo, index_line, picker)
         # A reader sees no « Réindexer » (and the server refuses it anyway).
         demo.load(handlers.reindex_shown, None, reindex_button, api_visibility="private")
-        tools = Api(service)
-        # The API (gradio_client) and, with serve --mcp, the MCP tools: Gradio exposes the same functions.
-        mcp_tools = McpTools(tools)  # first: Gradio names MCP tools after functions, first come first named
-        api(mcp_tools.ask, api_name="ask_json")
-        api(mcp_tools.search, api_name="search_json")
-        api(tools.ask, api_name="ask")
-        api(tools.search, api_name="search")
+        _register_api(service)
     return demo  # type: ignore[no-any-return]
+
+
+def _register_api(service: ChatService) -> None:
+    """The API (gradio_client) and, with serve --mcp, the MCP tools: Gradio exposes the same functions."""
+    tools = Api(service)
+    mcp_tools = McpTools(tools)  # first: Gradio names MCP tools after functions, first come first named
+    api(mcp_tools.ask, api_name="ask_json")
+    api(mcp_tools.search, api_name="search_json")
+    api(tools.ask, api_name="ask")
+    api(tools.search, api_name="search")
 
 
 def launch(

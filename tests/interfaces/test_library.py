@@ -141,6 +141,13 @@ def test_browser_documents_tab_uploads_downloads_and_deletes(corpus_copy: Path, 
         assert shown.locator("img.page-image").is_visible()
         assert "Page originale, p. 4" in shown.locator("figcaption").inner_text()
         assert "non retrouvé" not in shown.locator("figcaption").inner_text()
+        # The conversation exported as Markdown: the question, the answer, its note with the page.
+        page.click("#export-md")
+        page.wait_for_selector("#exported a", timeout=30_000)
+        with page.expect_download() as exported:
+            page.locator("#exported a").first.click()
+        text = Path(exported.value.path()).read_text(encoding="utf-8")
+        assert "## Qui publie la revue Child Abuse and Neglect ?" in text and "p. 4 \\(rapport.pdf, indexé le" in text
         page.get_by_role("tab", name="Documents").click()
         page.click("#library-document input")
         page.keyboard.type("rapport.pdf")
