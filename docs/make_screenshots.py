@@ -57,7 +57,7 @@ def _library_and_page_view(page: Any, tmp: Path) -> None:
     page.get_by_role("tab", name="Conversation").click()
     page.check("#mode input[value='extractive']")
     ask(page, "Qui publie la revue Child Abuse and Neglect ?")
-    page.locator("#sources a.cite").first.click()
+    page.locator("#sources .source", has_text="rapport.pdf").locator("a.cite").first.click()
     page.locator(".doc-view:not([hidden]) img.page-image").scroll_into_view_if_needed()
     page.screenshot(path=OUT / "6-page-originale.png")
 

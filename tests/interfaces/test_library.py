@@ -136,7 +136,7 @@ def test_browser_documents_tab_uploads_downloads_and_deletes(corpus_copy: Path, 
         ask(page, "Qui publie la revue Child Abuse and Neglect ?")
         assert "ISPCAN" in page.locator("#chat .bot").last.inner_text()
         assert "rapport.pdf · p. 4" in page.locator("#sources").inner_text()
-        page.locator("#sources a.cite").first.click()
+        page.locator("#sources .source", has_text="rapport.pdf").locator("a.cite").first.click()
         shown = page.locator(".doc-view:not([hidden])")
         assert shown.locator("img.page-image").is_visible()
         assert "Page originale, p. 4" in shown.locator("figcaption").inner_text()
