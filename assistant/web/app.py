@@ -287,7 +287,9 @@ def build_app(service: ChatService) -> gr.Blocks:
                     with gr.Row():
                         export_md = gr.Button("Exporter (Markdown)", size="sm", elem_id="export-md")
                         export_docx = gr.Button("Exporter (Word)", size="sm", elem_id="export-docx")
-                        exported = gr.File(label="Conversation exportée", elem_id="exported", interactive=False)
+                        exported = gr.File(
+                            label="Conversation exportée", elem_id="exported", interactive=False, height=90
+                        )
                 with gr.Column(scale=2):
                     gr.Markdown("### Sources")
                     sources = gr.HTML(sources_html(None, 0), elem_id="sources")
