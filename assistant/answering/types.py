@@ -122,6 +122,14 @@ class Citation:
             "ocr": self.ocr,
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Citation:
+        """The citation that :meth:`as_json` wrote (a saved conversation reopened)."""
+        quote = data["quote"]
+        return cls(data["n"], data["source"], data["title"], data["section"], data["text"], data["start"],
+                   data["end"], data["score"], quote["start"], quote["end"], list(data.get("pages") or []),
+                   bool(data.get("ocr")))  # fmt: skip
+
 
 @dataclass
 class Answer:
@@ -163,6 +171,19 @@ class Answer:
             "claims": self.claims,
             "sources": self.sources,
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Answer:
+        """The answer that :meth:`as_json` wrote.
+
+        >>> Answer.from_json(Answer("q", "a", False, "llm", "fr", confidence=0.5).as_json()).confidence
+        0.5
+        """
+        citations = [Citation.from_json(c) for c in data.get("citations", [])]
+        return cls(data["question"], data["answer"], data["abstained"], data["mode"], data["language"], citations,
+                   data.get("relevance", 0.0), data.get("notice"), list(data.get("dropped", [])), data.get("query"),
+                   data.get("confidence", 0.0), list(data.get("missing", [])), list(data.get("claims", [])),
+                   list(data.get("sources", [])))  # fmt: skip
 
 
 @dataclass

@@ -14,11 +14,15 @@ from typing import Annotated
 import typer
 
 from assistant.config import Settings
-from assistant.errors import UsageError
+from assistant.errors import IndexMissing, UsageError
+from assistant.indexing.snapshot import load_meta
+from assistant.team import exports
 from assistant.team.audit import audit_log, export
+from assistant.team.conversations import Conversations, changes
 from assistant.team.users import Accounts
 
 audit_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="The audit log of answers given.")
+conversations_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Saved conversations.")
 users_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Accounts of the web chat.")
 StdinOpt = Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin (one line).")]
 
@@ -118,3 +122,41 @@ def prune(
     except ValueError as err:
         raise UsageError(str(err)) from err
     typer.echo(f"{dropped} entries older than {keep:g} days dropped")
+
+
+@conversations_app.command("list")
+def conversations_list(user: Annotated[str, typer.Option("--user", help="Whose (anonymous: no logins).")]) -> None:
+    """A user's saved conversations: id, date, title."""
+    for summary in Conversations(Settings.from_env().data_dir).recent(user, limit=10_000):
+        when = dt.datetime.fromtimestamp(summary.updated).strftime("%Y-%m-%d %H:%M")
+        typer.echo(f"{summary.id}\t{when}\t{summary.title}")
+
+
+def export_conversation(
+    conversation: str,
+    fmt: Annotated[str, typer.Option("--format", help="md or docx.")] = "md",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here (md: else stdout).")] = None,
+) -> None:
+    """Export a saved conversation with its sources: each answer with numbered notes, and the citations whose
+    document changed since flagged."""
+    if fmt not in ("md", "docx"):
+        raise UsageError(f"--format must be md or docx, not {fmt!r}")
+    if fmt == "docx" and out is None:
+        raise UsageError("a Word export needs -o FILE")
+    settings = Settings.from_env()
+    store = Conversations(settings.data_dir)
+    owner = store.owner(conversation)
+    if owner is None:
+        raise UsageError(f"no saved conversation {conversation[:40]!r} (assistant conversations list --user NAME)")
+    turns, title = store.turns(owner, conversation), store.title(owner, conversation)
+    try:
+        known = load_meta(settings.index_dir).documents
+    except IndexMissing:
+        known = {}
+    answers, flags = [t.answer for t in turns], [changes(t, known, {}) for t in turns]
+    if fmt == "docx":
+        out.write_bytes(exports.docx(answers, known, title, flags))  # type: ignore[union-attr]
+    elif out is None:
+        sys.stdout.write(exports.markdown(answers, known, title, flags))
+    else:
+        out.write_text(exports.markdown(answers, known, title, flags), encoding="utf-8")

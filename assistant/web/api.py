@@ -40,6 +40,12 @@ def user_of(request: gr.Request | None) -> str:
     return str(name) if name else f"anonymous ({host})"
 
 
+def owner_of(request: gr.Request | None) -> str:
+    """Whose saved conversations these are: the signed-in user; without logins, one shared "anonymous"."""
+    name = getattr(request, "username", None) if request is not None else None
+    return str(name) if name else "anonymous"
+
+
 class Api:
     """The functions served as API endpoints and MCP tools."""
 

@@ -30,17 +30,18 @@ from assistant.answering.types import Answer, Preview
 from assistant.config import Settings, parse_credentials
 from assistant.errors import IndexMissing, QuestionError, short_message
 from assistant.indexing.snapshot import load_meta
-from assistant.indexing.sync import OCR_CACHE, sync
+from assistant.indexing.sync import sync
 from assistant.team import exports
 from assistant.team.users import Accounts, Limiter
-from assistant.web.api import Api, McpTools, user_of
+from assistant.web.api import Api, McpTools, owner_of, user_of
 from assistant.web.feedback import record_feedback
 from assistant.web.library import DOWNLOADS
 from assistant.web.library_tab import EDITORS_ONLY, library_tab, wire_library
 from assistant.web.login import LoginGuard, authenticator, mcp_access
-from assistant.web.pages import page_html
 from assistant.web.render import CITATION_SCRIPT, CSS, answer_markdown, escape_markdown, sources_html, viewer_html
+from assistant.web.saved import saved_panel, wire_saved
 from assistant.web.service import MODE_LABELS, ChatService
+from assistant.web.state import ChatState, viewer
 
 EXAMPLES = [
     "Which networks is ONPE a member of?",
@@ -57,23 +58,7 @@ STOPPED = "Réponse arrêtée."
 # How often a waiting answer looks whether it was stopped: the stop shows within this, even during prefill.
 STOP_POLL_S = 0.1
 _DONE = object()
-# The viewer keeps the citations of this many recent answers (older ones stay in the chat as text).
-VIEWER_ANSWERS = 20
 Messages = list[dict[str, Any]]
-
-
-class ChatState:
-    """Per-browser-session state: the answers given, by chat message index."""
-
-    def __init__(self) -> None:
-        self.answers: dict[int, Answer] = {}
-        self.questions: dict[int, list[str]] = {}  # history each answer was given with
-        self.busy = False  # an answer is being written for this browser session
-        self.cancel = threading.Event()  # set by the stop button: the answer being written ends
-        self.user = "anonymous"  # who asks (the audit log)
-
-    def recent(self) -> list[tuple[int, Answer]]:
-        return sorted(self.answers.items())[-VIEWER_ANSWERS:]
 
 
 def _questions(messages: Messages) -> list[str]:
@@ -193,12 +178,11 @@ class Handlers:
     def _final(self, answer: Answer, messages: Messages, index: int, history: list[str], state: ChatState) -> Any:
         state.answers[index], state.questions[index] = answer, history
         self.service.record(answer, state.user, "web")
+        question = messages[index - 1].get("metadata", {}).get("question", answer.question)
+        kept = self.service.save_turn(state.owner, state.conversation, answer, question, history)
+        state.conversation = kept or state.conversation
         messages[index] = {"role": "assistant", "content": answer_markdown(answer, index)}
-        documents = self.service.engine.snapshot.documents
-        settings = self.service.settings
-        original = partial(page_html, settings.corpus, documents, ocr_cache=settings.index_dir / OCR_CACHE)
-        viewer = viewer_html(state.recent(), documents, original)
-        return messages, gr.skip(), sources_html(answer, index), viewer, state, gr.skip(), *IDLE
+        return messages, gr.skip(), sources_html(answer, index), viewer(self.service, state), state, gr.skip(), *IDLE
 
     def safe_respond(  # noqa: PLR0917 (Gradio passes its inputs by position)
         self, question: str, messages: Messages, mode: str, state: ChatState | None, chosen: list[str] | None,
@@ -207,7 +191,7 @@ class Handlers:
         # A failure shows as one sentence in the page, never as a trace.
         try:
             state = state or ChatState()
-            state.user = user_of(request)
+            state.user, state.owner = user_of(request), owner_of(request)
             yield from self.respond(question, messages, mode, state, chosen)
         except Exception as err:
             yield (gr.skip(),) * 5 + (f"⚠️ Erreur : {short_message(err, 200)}", *IDLE)
@@ -259,6 +243,7 @@ def build_app(service: ChatService) -> gr.Blocks:
             "## Assistant documentaire\nPosez une question sur les documents : chaque réponse cite ses sources."
         )
         index_line = gr.Markdown(service.index_status(), elem_id="index-status")
+        panel = saved_panel()
         with gr.Tabs():
             with gr.Tab("Conversation", elem_id="tab-chat"), gr.Row():
                 with gr.Column(scale=3):
@@ -305,8 +290,8 @@ def build_app(service: ChatService) -> gr.Blocks:
         inputs = [box, chatbot, mode, state, picker]
         # A question sent while one is answered is not taken (Handlers.respond says so) and stays in the box,
         # which answers never clear once they have started.
-        gr.on([box.submit, send.click], handlers.safe_respond, inputs, outputs, trigger_mode="multiple",
-              api_visibility="private")  # fmt: skip
+        answered = gr.on([box.submit, send.click], handlers.safe_respond, inputs, outputs,
+                         trigger_mode="multiple", api_visibility="private")  # fmt: skip
         # Outside the queue: a stop is handled at once, however busy the queue is.
         stop.click(handlers.stop, state, notice, queue=False, api_visibility="private")
         clear.click(lambda: ([], None, sources_html(None, 0), viewer_html([], {}), ""),
@@ -317,6 +302,7 @@ def build_app(service: ChatService) -> gr.Blocks:
         chatbot.like(handlers.like, state, notice, api_visibility="private")
         reindex_button.click(handlers.reindex, None, [reindex_line, index_line, picker], api_visibility="private")
         wire_library(library, service, demo, index_line, picker)
+        wire_saved(panel, service, demo, [chatbot, state, sources, viewer, notice], answered)
         # A reader sees no « Réindexer » (and the server refuses it anyway).
         demo.load(handlers.reindex_shown, None, reindex_button, api_visibility="private")
         _register_api(service)

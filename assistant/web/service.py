@@ -15,6 +15,7 @@ Example (``settings`` name the indexed ONPE corpus):
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections import Counter
@@ -34,6 +35,7 @@ from assistant.errors import IndexBusy, UsageError, short_message
 from assistant.indexing.sync import IndexReport, Progress, sync
 from assistant.models.chat import describe
 from assistant.team.audit import record
+from assistant.team.conversations import Conversations, Saved, Turn, changes
 from assistant.team.users import Accounts
 from assistant.web import library
 from assistant.web.login import allowed, role_of
@@ -60,6 +62,7 @@ class ChatService:
             answerer, self.llm_notice = make_answerer(self.engine, "auto", progress=True, extractive=self.extractive)
             self.generative = answerer if isinstance(answerer, GenerativeAnswerer) else None
         self.accounts = Accounts(settings.data_dir)
+        self.conversations = Conversations(settings.data_dir)
         self._reindex_lock = threading.Lock()
         self.last_report: IndexReport | None = None
         self._stop = threading.Event()
@@ -89,10 +92,39 @@ class ChatService:
         single = self.settings.auth.split(":", 1)[0] if self.settings.auth else None
         return allowed(role_of(self.accounts, user, single), needed)
 
+    def model_of(self, answer: Answer) -> str:
+        return describe(self.settings) if answer.mode == "llm" else "extractive"
+
     def record(self, answer: Answer, user: str, channel: str) -> None:
         """Log an answer given (the audit log; off with ``ASSISTANT_AUDIT=off``)."""
-        model = describe(self.settings) if answer.mode == "llm" else "extractive"
-        record(self.settings, answer, user=user, channel=channel, snapshot=self.engine.snapshot.name, model=model)
+        snapshot = self.engine.snapshot.name
+        record(self.settings, answer, user=user, channel=channel, snapshot=snapshot, model=self.model_of(answer))
+
+    # -- saved conversations ---------------------------------------------------------------
+
+    def save_turn(self, user: str, conversation: str | None, answer: Answer, question: str,
+                  history: list[str]) -> str | None:  # fmt: skip
+        """Keep an answer in ``user``'s conversation (a new one when None); its id, or None when it could not be
+        saved (the answer is shown all the same)."""
+        snap = self.engine.snapshot
+        hashes = {c.source: str(snap.meta.documents.get(c.source, {}).get("hash", "")) for c in answer.citations}
+        saved = Saved(question, history, snap.name, self.model_of(answer), hashes)
+        try:
+            return self.conversations.save(user, conversation, answer, saved)
+        except (sqlite3.Error, OSError):
+            log.exception("an answer could not be saved")
+            return None
+
+    def reopen(self, user: str, conversation: str) -> list[tuple[Turn, dict[int, str]]]:
+        """``user``'s saved conversation, each turn with what changed since under its citations.
+
+        Raises:
+            UsageError: no such conversation of ``user``'s.
+        """
+        snap = self.engine.snapshot
+        texts = {source: doc.text for source, doc in snap.documents.items()}
+        turns = self.conversations.turns(user, conversation)
+        return [(turn, changes(turn, snap.meta.documents, texts)) for turn in turns]
 
     # -- status ----------------------------------------------------------------------------
 
