@@ -82,10 +82,11 @@ def run_bench(settings: Settings, options: BenchOptions) -> dict[str, Any]:
             big = own.with_(index_dir=root / "scaled")
             result["scale"] = _in_child(phases.scaled, big, own.index_dir, options.scale, work.questions)
         if options.audit_entries:
-            from assistant.bench.team import audit_figures
+            from assistant.bench.team import audit_figures, conversation_figures
 
             (root / "audit").mkdir()
             result["team"] = _in_child(audit_figures, root / "audit", options.audit_entries)
+            result["team"] |= _in_child(conversation_figures, root / "conversations")
         if options.pdf_pages:
             from assistant.bench.documents import pdf_indexing
 
@@ -132,6 +133,8 @@ def table(result: dict[str, Any]) -> str:
         rows += [
             ("audit log: one answer's entry (ms)", f"{append['p50']} / {append['p95']}", None, None),
             (f"audit verify, {team['audit_entries']:,} entries (s)", team["audit_verify_seconds"], None, None),
+            ("save a turn (ms)", f"{team['save_turn_ms']['p50']} / {team['save_turn_ms']['p95']}", None, None),
+            (f"reopen {team['reopen_turns']:,} turns (ms)", team["reopen_ms"], None, None),
         ]
     if result.get("llm", {}).get("answers"):
         rows += _llm_rows(result["llm"])

@@ -58,6 +58,9 @@ def test_bench_times_the_audit_log(result: dict[str, Any]) -> None:
     assert team["audit_entries"] == 2000 and team["audit_verify_seconds"] > 0
     assert 0 < team["audit_append_ms"]["p50"] <= team["audit_append_ms"]["p95"]
     assert "audit verify, 2,000 entries (s)" in table(result)
+    assert team["reopen_turns"] == 1000 and team["reopen_ms"] > 0
+    assert 0 < team["save_turn_ms"]["p50"] <= team["save_turn_ms"]["p95"]
+    assert "reopen 1,000 turns (ms)" in table(result)
 
 
 def test_bench_indexes_a_pdf_and_reads_a_scanned_page(result: dict[str, Any]) -> None:
