@@ -34,11 +34,12 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object (ma
 
 
 def _add_team_commands() -> None:
-    from assistant.team.commands import audit_app, conversations_app, export_conversation, users_app
+    from assistant.team.commands import audit_app, conversations_app, export_conversation, groups_app, users_app
 
     app.add_typer(users_app, name="users")
     app.add_typer(audit_app, name="audit")
     app.add_typer(conversations_app, name="conversations")
+    app.add_typer(groups_app, name="groups")
     app.command("export")(export_conversation)
 
 

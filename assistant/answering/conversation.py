@@ -66,6 +66,8 @@ class Question:
     language: str = "fr"
     # Glob patterns or folders the search is limited to (assistant.answering.sources); none: the whole corpus.
     sources: tuple[str, ...] = ()
+    # The documents the asker may read (team.groups), enforced by the search; None: all of them.
+    readable: frozenset[str] | None = None
 
     @classmethod
     def parse(

@@ -16,7 +16,7 @@ Example (``settings`` name the indexed ONPE corpus):
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -240,20 +240,27 @@ class SearchEngine:
         }
 
     def search(
-        self, query: str, k: int | None = None, fetch_k: int | None = None, sources: Sequence[str] = ()
+        self,
+        query: str,
+        k: int | None = None,
+        fetch_k: int | None = None,
+        sources: Sequence[str] = (),
+        readable: Set[str] | None = None,
     ) -> list[Hit]:
         """The ``k`` best chunks for ``query``, best first; only from the documents ``sources`` choose, if any
-        (glob patterns or folders, see :mod:`assistant.answering.sources`).
+        (glob patterns or folders, see :mod:`assistant.answering.sources`), and only from ``readable`` ones when
+        given (the asker's folders, :mod:`assistant.team.groups`): both sides of the search are filtered.
 
         Raises:
-            QuestionError: ``sources`` choose no indexed document.
+            QuestionError: ``sources`` choose no indexed document (that the asker may read).
         """
         k = k or self.settings.top_k
         with self._lock:
             current, store = self.snapshot, self._store
         assert store is not None
-        names = chosen(current.documents, sources) if sources else None
-        if names is not None and not names:
+        pool = current.documents if readable is None else [s for s in current.documents if s in readable]
+        names = chosen(pool, sources) if sources else (None if readable is None else sorted(pool))
+        if sources and not names:
             raise QuestionError(f"no indexed document matches {', '.join(sources)}")
         allowed = None if names is None else np.isin([c.source for c in current.chunks], names)
         size = len(current.chunks) if allowed is None else int(allowed.sum())
@@ -311,7 +318,7 @@ def retrieve(engine: SearchEngine, question: Question, query: str | None = None)
     Both answer modes call this; a follow-up without ``query`` borrows the previous question's subject.
     """
     query = query or retrieval_query(question.text, question.history)
-    hits = engine.search(query, sources=question.sources)
+    hits = engine.search(query, sources=question.sources, readable=question.readable)
     terms = set(tokenize(query))
     score = relevance(hits, terms, engine.snapshot.lexical.known(terms), question.language)
     judged = assess(engine, query, question.language, hits)

@@ -19,9 +19,11 @@ from assistant.indexing.snapshot import load_meta
 from assistant.team import exports
 from assistant.team.audit import audit_log, export
 from assistant.team.conversations import Conversations, changes
+from assistant.team.groups import Groups
 from assistant.team.users import Accounts
 
 audit_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="The audit log of answers given.")
+groups_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Folders readable by group.")
 conversations_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Saved conversations.")
 users_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Accounts of the web chat.")
 StdinOpt = Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin (one line).")]
@@ -57,8 +59,9 @@ def users_list() -> None:
 
 @users_app.command("remove")
 def users_remove(name: str) -> None:
-    """Delete an account."""
+    """Delete an account (and take it out of its groups)."""
     _accounts().remove(name)
+    _groups().forget(name)
     typer.echo(f"user {name} removed")
 
 
@@ -160,3 +163,58 @@ def export_conversation(
         sys.stdout.write(exports.markdown(answers, known, title, flags))
     else:
         out.write_text(exports.markdown(answers, known, title, flags), encoding="utf-8")
+
+
+def _groups() -> Groups:
+    return Groups(Settings.from_env().data_dir)
+
+
+@groups_app.command("add")
+def groups_add(name: str) -> None:
+    """Create a group."""
+    _groups().add(name)
+    typer.echo(f"group {name} added")
+
+
+@groups_app.command("remove")
+def groups_remove(name: str) -> None:
+    """Delete a group (its folders open again unless another group holds them)."""
+    _groups().remove(name)
+    typer.echo(f"group {name} removed")
+
+
+@groups_app.command("grant")
+def groups_grant(group: str, folder: str) -> None:
+    """Let GROUP read FOLDER of the corpus; FOLDER becomes readable by its groups only (and admins)."""
+    _groups().grant(group, folder)
+    typer.echo(f"{group} may read {folder}")
+
+
+@groups_app.command("revoke")
+def groups_revoke(group: str, folder: str) -> None:
+    """Take FOLDER back from GROUP."""
+    _groups().revoke(group, folder)
+    typer.echo(f"{group} may no longer read {folder}")
+
+
+@groups_app.command("join")
+def groups_join(user: str, group: str) -> None:
+    """Put the account USER in GROUP."""
+    if _accounts().role(user) is None:
+        raise UsageError(f"no user named {user!r}")
+    _groups().join(user, group)
+    typer.echo(f"{user} is in {group}")
+
+
+@groups_app.command("leave")
+def groups_leave(user: str, group: str) -> None:
+    """Take USER out of GROUP."""
+    _groups().leave(user, group)
+    typer.echo(f"{user} left {group}")
+
+
+@groups_app.command("list")
+def groups_list() -> None:
+    """Every group, the folders it reads and its members."""
+    for name, folders, members in _groups().describe():
+        typer.echo(f"{name}\tfolders: {', '.join(folders) or '-'}\tmembers: {', '.join(members) or '-'}")

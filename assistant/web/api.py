@@ -10,8 +10,10 @@ Example (``service`` a :class:`~assistant.web.service.ChatService` over the ONPE
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import gradio as gr
@@ -38,6 +40,23 @@ def user_of(request: gr.Request | None) -> str:
     name = getattr(request, "username", None)
     host = request.client.host if getattr(request, "client", None) else "?"
     return str(name) if name else f"anonymous ({host})"
+
+
+def account_of(request: gr.Request | None) -> str | None:
+    """The account a request comes from: the web login, or an MCP client's "Authorization: Basic" (checked by
+    web.login.LoginGuard before any MCP call reaches a tool); None: no account (a token, or no logins)."""
+    if request is None:
+        return None
+    if name := getattr(request, "username", None):
+        return str(name)
+    headers = getattr(request, "headers", None) or {}
+    scheme, _, value = str(headers.get("authorization", "")).partition(" ")
+    if scheme.lower() != "basic" or "/gradio_api/mcp" not in str(getattr(request, "url", "")):
+        return None
+    try:
+        return base64.b64decode(value.strip()).decode("utf-8").partition(":")[0] or None
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
 def owner_of(request: gr.Request | None) -> str:
@@ -75,6 +94,7 @@ class Api:
         """
         try:
             asked = Question.parse(question, history, self.service.settings.max_question_chars, sources)
+            asked = replace(asked, readable=self.service.readable(account_of(request)))
             answer = self.service.answer(asked, mode if mode in MODE_LABELS else "auto")
         except QuestionError as err:
             return {"question": question, "error": str(err)}
@@ -82,7 +102,9 @@ class Api:
         return answer.as_json()
 
     @_not_a_tool
-    def search(self, question: str, sources: list[str] | None = None, k: int = 5) -> dict[str, Any]:
+    def search(
+        self, question: str, sources: list[str] | None = None, k: int = 5, request: gr.Request | None = None
+    ) -> dict[str, Any]:
         """Find the passages of the indexed documents that best match a question (no answer is written).
 
         Args:
@@ -96,7 +118,9 @@ class Api:
         try:
             asked = Question.parse(question, None, self.service.settings.max_question_chars, sources)
             self.service.engine.refresh()
-            hits = self.service.engine.search(asked.text, k=max(1, min(int(k), 20)), sources=asked.sources)
+            readable = self.service.readable(account_of(request))
+            hits = self.service.engine.search(asked.text, max(1, min(int(k), 20)), sources=asked.sources,
+                                              readable=readable)  # fmt: skip
         except (QuestionError, ValueError) as err:
             return {"question": question, "error": str(err)}
         passages = [Citation.of(n, h.chunk, h.score, (h.chunk.start, h.chunk.end)).as_json()
@@ -134,7 +158,9 @@ class McpTools:
         """
         return json.dumps(self.api.ask(question, history, mode, sources, request), ensure_ascii=False)
 
-    def search(self, question: str, sources: list[str] | None = None, k: int = 5) -> str:
+    def search(
+        self, question: str, sources: list[str] | None = None, k: int = 5, request: gr.Request | None = None
+    ) -> str:
         """Find the passages of the indexed documents that best match a question (no answer is written).
 
         Args:
@@ -145,4 +171,4 @@ class McpTools:
         Returns:
             JSON: the passages, best first: source, title, section, text, start, end, page, score.
         """
-        return json.dumps(self.api.search(question, sources, k), ensure_ascii=False)
+        return json.dumps(self.api.search(question, sources, k, request), ensure_ascii=False)

@@ -33,7 +33,7 @@ from assistant.indexing.snapshot import load_meta
 from assistant.indexing.sync import sync
 from assistant.team import exports
 from assistant.team.users import Accounts, Limiter
-from assistant.web.api import Api, McpTools, owner_of, user_of
+from assistant.web.api import Api, McpTools, account_of, owner_of, user_of
 from assistant.web.feedback import record_feedback
 from assistant.web.library import DOWNLOADS
 from assistant.web.library_tab import EDITORS_ONLY, library_tab, wire_library
@@ -131,6 +131,7 @@ class Handlers:
         history = _questions(messages)
         try:
             asked = Question.parse(question, history, self.service.settings.max_question_chars, chosen)
+            asked = replace(asked, readable=self.service.readable(state.account))
         except QuestionError as err:
             yield messages, question, gr.skip(), gr.skip(), state, f"⚠️ {err}", *IDLE
             return
@@ -191,7 +192,7 @@ class Handlers:
         # A failure shows as one sentence in the page, never as a trace.
         try:
             state = state or ChatState()
-            state.user, state.owner = user_of(request), owner_of(request)
+            state.user, state.owner, state.account = user_of(request), owner_of(request), account_of(request)
             yield from self.respond(question, messages, mode, state, chosen)
         except Exception as err:
             yield (gr.skip(),) * 5 + (f"⚠️ Erreur : {short_message(err, 200)}", *IDLE)
@@ -224,15 +225,16 @@ class Handlers:
         return gr.update(visible=self.service.may(getattr(request, "username", None), "editor"))
 
     def reindex(self, request: gr.Request, progress: gr.Progress = gr.Progress()) -> tuple[str, str, Any]:  # noqa: B008
-        if not self.service.may(getattr(request, "username", None), "editor"):
-            return EDITORS_ONLY, self.service.index_status(), gr.skip()
+        user = account_of(request)
+        if not self.service.may(user, "editor"):
+            return EDITORS_ONLY, self.service.index_status(user), gr.skip()
 
         def on_progress(done: int, total: int, what: str) -> None:
             unit = "phrases" if what == "sentences" else "passages"
             progress((done, total), desc=f"Calcul des plongements ({unit})", unit=unit)
 
-        summary = self.service.reindex(on_progress)
-        return summary, self.service.index_status(), gr.update(choices=self.service.document_choices())
+        summary = self.service.reindex(on_progress, user=user)
+        return summary, self.service.index_status(user), gr.update(choices=self.service.document_choices(user))
 
 
 def build_app(service: ChatService) -> gr.Blocks:
@@ -313,8 +315,10 @@ def _register_api(service: ChatService) -> None:
     """The API (gradio_client) and, with serve --mcp, the MCP tools: Gradio exposes the same functions."""
     tools = Api(service)
     mcp_tools = McpTools(tools)  # first: Gradio names MCP tools after functions, first come first named
-    api(mcp_tools.ask, api_name="ask_json")
-    api(mcp_tools.search, api_name="search_json")
+    # Outside the queue: Gradio then calls them in-process with the MCP request (its headers say who asks),
+    # where a queued tool goes through an HTTP loopback that a login would refuse.
+    api(mcp_tools.ask, api_name="ask_json", queue=False)
+    api(mcp_tools.search, api_name="search_json", queue=False)
     api(tools.ask, api_name="ask")
     api(tools.search, api_name="search")
 

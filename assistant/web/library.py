@@ -20,6 +20,7 @@ import tempfile
 import time
 import unicodedata
 import uuid
+from collections.abc import Set
 from pathlib import Path
 from typing import Any
 
@@ -98,14 +99,18 @@ def store_upload(corpus: Path, uploaded: Path, name: str, max_bytes: int) -> str
         partial.unlink(missing_ok=True)
 
 
-def corpus_file(corpus: Path, meta: Meta, source: str, skipped_too: bool = False) -> Path:
+def corpus_file(
+    corpus: Path, meta: Meta, source: str, skipped_too: bool = False, readable: Set[str] | None = None
+) -> Path:
     """The corpus file of an indexed document (or, with ``skipped_too``, of a file the index left out, which only
-    an editor may delete), never a path outside the corpus.
+    an editor may delete), never a path outside the corpus; with ``readable``, only one of those (a folder the
+    user may not read gets the same answer as a file that does not exist).
 
     Raises:
         UsageError: not a document of this corpus.
     """
     known = set(meta.documents) | ({s["source"] for s in meta.skipped} if skipped_too else set())
+    known &= set(known if readable is None else readable)
     root = corpus.resolve()
     path = (root / source).resolve()
     if source not in known or not path.is_relative_to(root) or not path.is_file():
@@ -113,24 +118,24 @@ def corpus_file(corpus: Path, meta: Meta, source: str, skipped_too: bool = False
     return root / source  # the name in the corpus: a symbolic link stays a link (its target is not touched)
 
 
-def remove(corpus: Path, meta: Meta, source: str) -> None:
+def remove(corpus: Path, meta: Meta, source: str, readable: Set[str] | None = None) -> None:
     """Delete a document (or a left-out file) from the corpus; the next reindex removes it from the index. A
     symbolic link is removed, never the file it points to.
 
     Raises:
         UsageError: not a document of this corpus.
     """
-    corpus_file(corpus, meta, source, skipped_too=True).unlink()
+    corpus_file(corpus, meta, source, skipped_too=True, readable=readable).unlink()
 
 
 DOWNLOADS = Path(tempfile.gettempdir()) / "assistant-downloads"
 KEEP_DOWNLOADS_S = 600
 
 
-def download_copy(corpus: Path, meta: Meta, source: str) -> Path:
+def download_copy(corpus: Path, meta: Meta, source: str, readable: Set[str] | None = None) -> Path:
     """A copy of an indexed document's original, for the browser (the corpus itself is never served; files the
     index left out are never offered). Copies older than ten minutes are removed."""
-    original = corpus_file(corpus, meta, source)
+    original = corpus_file(corpus, meta, source, readable=readable)
     DOWNLOADS.mkdir(exist_ok=True)
     for old in DOWNLOADS.glob("*/*"):
         if time.time() - old.stat().st_mtime > KEEP_DOWNLOADS_S:
@@ -147,16 +152,20 @@ def _status(entry: dict[str, Any]) -> str:
     return "indexé (OCR)" if entry.get("ocr") else "indexé"
 
 
-def rows(meta: Meta, passages: dict[str, int], skipped: bool = True) -> list[list[Any]]:
-    """The library's table: every indexed document, then (``skipped``) every file that was not, with why."""
+def rows(
+    meta: Meta, passages: dict[str, int], skipped: bool = True, readable: Set[str] | None = None
+) -> list[list[Any]]:
+    """The library's table: every indexed document, then (``skipped``) every file that was not, with why; with
+    ``readable``, only those."""
     table: list[list[Any]] = []
-    for source in sorted(meta.documents):
+    shown = (lambda source: True) if readable is None else readable.__contains__
+    for source in sorted(filter(shown, meta.documents)):
         entry = meta.documents[source]
         when = time.strftime("%d/%m/%Y %H:%M", time.localtime(entry.get("indexed") or meta.created))
         kind = Path(source).suffix.lstrip(".").upper()
         table.append([entry.get("title", ""), source, kind, entry.get("pages") or "", passages.get(source, 0),
                       when, _status(entry)])  # fmt: skip
-    for left_out in meta.skipped if skipped else []:
+    for left_out in [s for s in meta.skipped if shown(s["source"])] if skipped else []:
         kind = Path(left_out["source"]).suffix.lstrip(".").upper()
         table.append(["", left_out["source"], kind, "", 0, "", f"ignoré : {left_out['reason']}"])
     return table

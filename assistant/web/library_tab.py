@@ -36,10 +36,11 @@ class LibraryTab:
     delete: Any = None
 
 
-def _sources(service: ChatService, editor: bool = False) -> list[str]:
-    """The documents one may pick: indexed ones; for an editor also the files left out (to delete them)."""
-    meta = service.engine.snapshot.meta
-    return sorted(set(meta.documents) | ({s["source"] for s in meta.skipped} if editor else set()))
+def _sources(service: ChatService, editor: bool = False, user: str | None = None) -> list[str]:
+    """The documents ``user`` may pick: indexed ones; for an editor also the files left out (to delete them)."""
+    meta, readable = service.engine.snapshot.meta, service.readable(user)
+    found = set(meta.documents) | ({s["source"] for s in meta.skipped} if editor else set())
+    return sorted(found if readable is None else found & readable)
 
 
 def library_tab(service: ChatService) -> LibraryTab:
@@ -49,7 +50,9 @@ def library_tab(service: ChatService) -> LibraryTab:
         "Les documents du corpus : indexés, ou ignorés avec la raison."
         + ("" if read_only else " Ajoutez des fichiers (glisser-déposer) ; ils sont indexés aussitôt.")
     )
-    table = gr.Dataframe(service.library_rows(), headers=COLUMNS, interactive=False, elem_id="library-table")
+    # Filled for each user when the page loads; built as a reader would see it.
+    first = service.library_rows(skipped=service.may(None, "editor"))
+    table = gr.Dataframe(first, headers=COLUMNS, interactive=False, elem_id="library-table")
     parts: dict[str, Any] = {}
     if not read_only:
         with gr.Row():
@@ -75,16 +78,16 @@ class LibraryHandlers:
     def refresh(self, request: gr.Request) -> tuple[Any, ...]:
         """The table, the document list, the index line and the chat's picker, as the index now stands (files
         the index left out are listed to editors only)."""
-        service, editor = self.service, self._may_edit(request)
+        service, editor, user = self.service, self._may_edit(request), _user(request)
         return (
-            service.library_rows(skipped=editor),
-            gr.update(choices=_sources(service, editor)),
-            service.index_status(),
-            gr.update(choices=service.document_choices()),
+            service.library_rows(skipped=editor, user=user),
+            gr.update(choices=_sources(service, editor, user)),
+            service.index_status(user),
+            gr.update(choices=service.document_choices(user)),
         )
 
     def _may_edit(self, request: gr.Request | None) -> bool:
-        return self.service.may(getattr(request, "username", None), "editor")
+        return self.service.may(_user(request), "editor")
 
     def controls(self, request: gr.Request) -> tuple[Any, ...]:
         """Upload and deletion are shown to editors and admins only."""
@@ -100,7 +103,7 @@ class LibraryHandlers:
             return (EDITORS_ONLY, gr.skip(), *self.refresh(request))
         if not files:
             return ("Choisissez d’abord des fichiers.", gr.skip(), *self.refresh(request))
-        summary = self.service.upload([Path(f) for f in files], _follow(progress))
+        summary = self.service.upload([Path(f) for f in files], _follow(progress), _user(request))
         return (summary, None, *self.refresh(request))
 
     def delete(
@@ -120,16 +123,21 @@ class LibraryHandlers:
                 gr.skip(),
                 *self.refresh(request),
             )
-        return (self.service.delete(source, _follow(progress)), False, *self.refresh(request))
+        return (self.service.delete(source, _follow(progress), _user(request)), False, *self.refresh(request))
 
-    def download(self, source: str | None) -> Any:
+    def download(self, source: str | None, request: gr.Request) -> Any:
         if not source:
             return None
         try:
-            return str(self.service.download(source))
+            return str(self.service.download(source, _user(request)))
         except (UsageError, OSError) as err:
             gr.Warning(short_message(err, 200))
             return None
+
+
+def _user(request: gr.Request | None) -> str | None:
+    name = getattr(request, "username", None)
+    return str(name) if name else None
 
 
 def _follow(progress: gr.Progress) -> Any:

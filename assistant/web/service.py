@@ -36,6 +36,7 @@ from assistant.indexing.sync import IndexReport, Progress, sync
 from assistant.models.chat import describe
 from assistant.team.audit import record
 from assistant.team.conversations import Conversations, Saved, Turn, changes
+from assistant.team.groups import Groups
 from assistant.team.users import Accounts
 from assistant.web import library
 from assistant.web.login import allowed, role_of
@@ -63,6 +64,7 @@ class ChatService:
             self.generative = answerer if isinstance(answerer, GenerativeAnswerer) else None
         self.accounts = Accounts(settings.data_dir)
         self.conversations = Conversations(settings.data_dir)
+        self.groups = Groups(settings.data_dir)
         self._reindex_lock = threading.Lock()
         self.last_report: IndexReport | None = None
         self._stop = threading.Event()
@@ -91,6 +93,14 @@ class ChatService:
         """Whether the signed-in ``user`` has the role ``needed`` (reader < editor < admin; no accounts: yes)."""
         single = self.settings.auth.split(":", 1)[0] if self.settings.auth else None
         return allowed(role_of(self.accounts, user, single), needed)
+
+    def readable(self, user: str | None) -> frozenset[str] | None:
+        """The indexed documents and left-out files ``user`` may see (team.groups); None: all of them (an admin,
+        or no folder restricted to a group)."""
+        if self.may(user, "admin") or not self.groups.restricted():
+            return None
+        meta = self.engine.snapshot.meta
+        return frozenset(self.groups.readable(user, [*meta.documents, *(s["source"] for s in meta.skipped)]))
 
     def model_of(self, answer: Answer) -> str:
         return describe(self.settings) if answer.mode == "llm" else "extractive"
@@ -135,22 +145,23 @@ class ChatService:
             return f"Modèle de langage : {describe(self.settings)}."
         return f"Modèle de langage indisponible, réponses extractives ({self.llm_notice})."
 
-    def document_choices(self) -> list[tuple[str, str]]:
-        """What a user may limit the search to: each folder, then each document (label, pattern)."""
-        documents = self.engine.snapshot.documents
+    def document_choices(self, user: str | None = None) -> list[tuple[str, str]]:
+        """What ``user`` may limit the search to: each folder, then each document (label, pattern)."""
+        documents, readable = self.engine.snapshot.documents, self.readable(user)
+        documents = {s: d for s, d in documents.items() if readable is None or s in readable}
         by_folder = [(f"Dossier {name}/", name) for name in folders(documents)]
         return by_folder + [(f"{documents[s].title} ({s})", s) for s in sorted(documents)]
 
     # -- document library ------------------------------------------------------------------
 
-    def library_rows(self, skipped: bool = True) -> list[list[Any]]:
-        """Every document of the index (and, with ``skipped``, every file left out, with why): the « Documents »
-        tab."""
+    def library_rows(self, skipped: bool = True, user: str | None = None) -> list[list[Any]]:
+        """Every document of the index (and, with ``skipped``, every file left out, with why) that ``user`` may
+        see: the « Documents » tab."""
         snap = self.engine.snapshot
         passages = Counter(c.source for c in snap.chunks)
-        return library.rows(snap.meta, passages, skipped)
+        return library.rows(snap.meta, passages, skipped, self.readable(user))
 
-    def upload(self, files: list[Path], on_progress: Progress | None = None) -> str:
+    def upload(self, files: list[Path], on_progress: Progress | None = None, user: str | None = None) -> str:
         """Add uploaded files to the corpus (each checked; one refused does not stop the others), then index."""
         if self.settings.read_only_library:
             return "Bibliothèque en lecture seule : ajout désactivé."
@@ -163,40 +174,44 @@ class ChatService:
                 refused.append(f"- refusé : {escape_markdown(short_message(err, 200))}")
         if not added:
             return "\n".join(["Aucun fichier ajouté.", *refused])
-        summary = self.reindex(on_progress, wait=True)
+        summary = self.reindex(on_progress, wait=True, user=user)
         names = ", ".join(escape_markdown(name) for name in added)
         return "\n".join([f"Ajouté(s) : {names}.", *refused, summary])
 
-    def delete(self, source: str, on_progress: Progress | None = None) -> str:
-        """Remove a document from the corpus, then from the index."""
+    def delete(self, source: str, on_progress: Progress | None = None, user: str | None = None) -> str:
+        """Remove a document (one ``user`` may see) from the corpus, then from the index."""
         if self.settings.read_only_library:
             return "Bibliothèque en lecture seule : suppression désactivée."
         try:
-            library.remove(self.settings.corpus, self.engine.snapshot.meta, source)
+            library.remove(self.settings.corpus, self.engine.snapshot.meta, source, self.readable(user))
         except (UsageError, OSError) as err:
             return f"⚠️ {escape_markdown(short_message(err, 200))}"
-        return f"Supprimé : {escape_markdown(source)}.\n" + self.reindex(on_progress, wait=True)
+        return f"Supprimé : {escape_markdown(source)}.\n" + self.reindex(on_progress, wait=True, user=user)
 
-    def download(self, source: str) -> Path:
+    def download(self, source: str, user: str | None = None) -> Path:
         """A copy of a document's original file to download.
 
         Raises:
-            UsageError: not a document of this corpus.
+            UsageError: not a document of this corpus that ``user`` may read.
         """
-        return library.download_copy(self.settings.corpus, self.engine.snapshot.meta, source)
+        return library.download_copy(self.settings.corpus, self.engine.snapshot.meta, source, self.readable(user))
 
-    def index_status(self) -> str:
-        snap = self.engine.snapshot
+    def index_status(self, user: str | None = None) -> str:
+        """The index line: documents and passages ``user`` may read, date, embedder, model."""
+        snap, readable = self.engine.snapshot, self.readable(user)
+        documents = len(snap.documents if readable is None else readable & set(snap.documents))
+        passages = sum(1 for c in snap.chunks if readable is None or c.source in readable)
         when = time.strftime("%d/%m/%Y %H:%M", time.localtime(snap.meta.created))
         return (
-            f"Index : {len(snap.documents)} documents, {len(snap.chunks)} passages, "
+            f"Index : {documents} documents, {passages} passages, "
             f"indexé le {when} · plongements : {snap.meta.embedder} · modèle : {describe(self.settings)}"
         )
 
     # -- reindexing ------------------------------------------------------------------------
 
-    def reindex(self, on_progress: Progress | None = None, wait: bool = False) -> str:
-        """Bring the index in line with the corpus; a summary in French for the UI.
+    def reindex(self, on_progress: Progress | None = None, wait: bool = False, user: str | None = None) -> str:
+        """Bring the index in line with the corpus; a summary in French for the UI, telling ``user`` only of the
+        files they may see (no counts when some folders are hidden from them).
 
         ``wait``: when a reindex is running, wait for it and then reindex again (an upload or a deletion made
         meanwhile must be taken in), instead of saying one is running.
@@ -211,9 +226,13 @@ class ChatService:
             self._reindex_lock.release()
         self.last_report = report
         self.engine.refresh()
+        readable = self.readable(user)
+        seen = [("ignoré", s) for s in report.skipped] + [("lu en partie", s) for s in report.partial]
         # File names and converters' messages are shown as text, never as Markdown or HTML.
-        skipped = "".join(f"\n- ignoré : {escape_markdown(f'{s.source} ({s.reason})')}" for s in report.skipped)
-        skipped += "".join(f"\n- lu en partie : {escape_markdown(f'{s.source} ({s.reason})')}" for s in report.partial)
+        skipped = "".join(f"\n- {what} : {escape_markdown(f'{s.source} ({s.reason})')}" for what, s in seen
+                          if readable is None or s.source in readable)  # fmt: skip
+        if readable is not None:
+            return f"Réindexation terminée en {report.seconds:.1f} s.{skipped}"
         return (
             f"Réindexation terminée en {report.seconds:.1f} s : {report.added} ajouté(s), "
             f"{report.updated} modifié(s), {report.deleted} supprimé(s), {report.chunks} passages.{skipped}"

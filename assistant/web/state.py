@@ -25,6 +25,7 @@ class ChatState:
         self.cancel = threading.Event()  # set by the stop button: the answer being written ends
         self.user = "anonymous"  # who asks (the audit log)
         self.owner = "anonymous"  # whose saved conversations these are (the signed-in name)
+        self.account: str | None = None  # the signed-in account: what it may read (team.groups)
         self.conversation: str | None = None  # the saved conversation the answers go to
         self.stale: set[str] = set()  # documents changed since a reopened answer cited them
 
