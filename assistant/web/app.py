@@ -33,6 +33,7 @@ from assistant.indexing.snapshot import load_meta
 from assistant.indexing.sync import sync
 from assistant.team import exports
 from assistant.team.users import Accounts, Limiter
+from assistant.web.admin_tab import admin_tab, wire_admin
 from assistant.web.api import Api, McpTools, account_of, owner_of, user_of
 from assistant.web.feedback import record_feedback
 from assistant.web.library import DOWNLOADS
@@ -237,6 +238,16 @@ class Handlers:
         return summary, self.service.index_status(user), gr.update(choices=self.service.document_choices(user))
 
 
+def _side_column() -> tuple[Any, Any, Any, Any]:
+    """The sources panel, the viewer, « Réindexer » and its status line."""
+    gr.Markdown("### Sources")
+    sources = gr.HTML(sources_html(None, 0), elem_id="sources")
+    gr.Markdown("### Document")
+    viewer = gr.HTML(viewer_html([], {}), elem_id="viewer")
+    reindex_button = gr.Button("Réindexer", elem_id="reindex")
+    return sources, viewer, reindex_button, gr.Markdown(elem_id="reindex-status")
+
+
 def build_app(service: ChatService) -> gr.Blocks:
     """The chat page; ``service`` is shared by every user of the server."""
     handlers = Handlers(service)
@@ -278,15 +289,12 @@ def build_app(service: ChatService) -> gr.Blocks:
                             label="Conversation exportée", elem_id="exported", interactive=False, height=90
                         )
                 with gr.Column(scale=2):
-                    gr.Markdown("### Sources")
-                    sources = gr.HTML(sources_html(None, 0), elem_id="sources")
-                    gr.Markdown("### Document")
-                    viewer = gr.HTML(viewer_html([], {}), elem_id="viewer")
-                    reindex_button = gr.Button("Réindexer", elem_id="reindex")
-                    reindex_line = gr.Markdown(elem_id="reindex-status")
+                    sources, viewer, reindex_button, reindex_line = _side_column()
             with gr.Tab("Documents", elem_id="tab-documents") as documents_tab:
                 library = library_tab(service)
                 library.tab = documents_tab
+            with gr.Tab("Administration", elem_id="tab-admin", visible=False) as admin:
+                administration = admin_tab(admin)
         state = gr.State(None)
         outputs = [chatbot, box, sources, viewer, state, notice, send, stop]
         inputs = [box, chatbot, mode, state, picker]
@@ -305,6 +313,7 @@ def build_app(service: ChatService) -> gr.Blocks:
         reindex_button.click(handlers.reindex, None, [reindex_line, index_line, picker], api_visibility="private")
         wire_library(library, service, demo, index_line, picker)
         wire_saved(panel, service, demo, [chatbot, state, sources, viewer, notice], answered)
+        wire_admin(administration, service, demo)
         # A reader sees no « Réindexer » (and the server refuses it anyway).
         demo.load(handlers.reindex_shown, None, reindex_button, api_visibility="private")
         _register_api(service)

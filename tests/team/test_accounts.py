@@ -78,6 +78,13 @@ def test_a_reader_is_refused_editor_actions_on_the_server(tmp_path: Path, onpe_s
     assert (onpe_settings.corpus / "onpe-assises-nationales-protection-enfance.txt").exists()
     assert service.may("marie", "editor") and not service.may("paul", "editor") and not service.may("marie", "admin")
     assert "Choisissez" in handlers.add([], editor)[0]  # an editor gets past the role check
+    from assistant.web.admin_tab import ADMINS_ONLY, AdminHandlers
+
+    admin = AdminHandlers(service)
+    assert admin.verify(editor) == ADMINS_ONLY
+    assert admin.apply("Créer le groupe", "g", None, None, editor) == ADMINS_ONLY
+    assert admin.refresh(reader)[:2] == ([], []) and service.groups.describe() == []
+    assert admin.export("csv", reader) is None
 
 
 def _login(url: str, name: str, password: str) -> tuple[int, list[str]]:

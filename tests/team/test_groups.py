@@ -145,14 +145,33 @@ def test_api_mcp_and_page_respect_the_groups(restricted: Path, tmp_path: Path) -
         assert _hidden(json.dumps(mcp["paul"]["passages"], ensure_ascii=False))
         assert any(p["source"] == "confidentiel/zephyr.txt" for p in mcp["marie"]["passages"])
         with browser_page() as page:
-            page.goto(url)
-            page.fill("input[type=text]", "paul")
-            page.fill("input[type=password]", PASSWORD)
-            page.keyboard.press("Enter")
-            page.wait_for_selector("#question textarea", timeout=60_000)
+            _sign_in(page, url, "paul")
             page.wait_for_function("() => document.querySelector('#index-status').innerText.includes('2 documents')",
                                    timeout=15_000)  # fmt: skip
             page.get_by_role("tab", name="Documents").click()
             page.wait_for_selector("#library-table")
             page.wait_for_timeout(1000)
             assert _hidden(page.content())
+            assert page.get_by_role("tab", name="Administration").count() == 0
+        with browser_page() as page:  # the admin: the audit log and the groups, in the page
+            _sign_in(page, url, "admin")
+            page.get_by_role("tab", name="Administration").click()
+            page.wait_for_function("() => document.querySelector('#audit-table').innerText.includes('paul')",
+                                   timeout=15_000)  # fmt: skip
+            assert "Zéphyr" in page.locator("#audit-table").inner_text()
+            page.click("#audit-verify")
+            page.wait_for_function("() => document.querySelector('#audit-status').innerText.includes('intacte')",
+                                   timeout=15_000)  # fmt: skip
+            page.fill("#group-name textarea", "lecteurs")
+            page.click("#group-apply")  # the default action: create the group
+            page.wait_for_function("() => document.querySelector('#groups-table').innerText.includes('lecteurs')",
+                                   timeout=15_000)  # fmt: skip
+    assert "lecteurs" in [name for name, _, _ in Groups(data).describe()]
+
+
+def _sign_in(page: Any, url: str, name: str) -> None:
+    page.goto(url)
+    page.fill("input[type=text]", name)
+    page.fill("input[type=password]", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#question textarea", timeout=60_000)
