@@ -115,6 +115,15 @@ def browser_page(viewport: tuple[int, int] = (1400, 1000)) -> Iterator[Any]:
             browser.close()
 
 
+def sign_in(page: Any, url: str, name: str, password: str) -> None:
+    """Open the chat at ``url`` and sign in on Gradio's login page."""
+    page.goto(url)
+    page.fill("input[type=text]", name)
+    page.fill("input[type=password]", password)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#question textarea", timeout=60_000)
+
+
 # True once the sources panel changed and the send button is back: the answer is final (not the quotes shown
 # while the model writes).
 ANSWERED = """(before) => {

@@ -25,14 +25,14 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from assistant.answering.types import Answer
 from assistant.errors import UsageError
+from assistant.team.store import transaction
 
 log = logging.getLogger(__name__)
 DATABASE = "conversations.sqlite3"
@@ -98,18 +98,8 @@ class Conversations:
         self.notice: str | None = None  # set when a damaged file was set aside (told once in the chat)
         self._repair = threading.Lock()
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path, timeout=30)
-        try:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")  # durable at each checkpoint; WAL keeps it consistent
-            connection.executescript(SCHEMA)
-            with connection:  # one transaction
-                yield connection
-        finally:
-            connection.close()
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self.path, SCHEMA, durable=False)
 
     def _run(self, work: Any) -> Any:
         """``work(db)`` in one transaction; on a damaged file, set it aside and run it on a new one."""

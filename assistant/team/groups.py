@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from assistant.errors import UsageError
+from assistant.team.store import transaction
 from assistant.team.users import DATABASE
 
 _GROUP = re.compile(r"^[\w.@-]{1,64}$")
@@ -56,17 +57,8 @@ class Groups:
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / DATABASE
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path, timeout=30)
-        try:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.executescript(SCHEMA)
-            with connection:
-                yield connection
-        finally:
-            connection.close()
+    def _db(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self.path, SCHEMA)
 
     def _known(self, db: sqlite3.Connection, group: str) -> None:
         if db.execute("SELECT 1 FROM groups WHERE name = ?", (group,)).fetchone() is None:

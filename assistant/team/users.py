@@ -17,8 +17,8 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,11 +26,14 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from assistant.errors import UsageError
+from assistant.team.store import transaction
 
 ROLES = ("reader", "editor", "admin")
 DATABASE = "accounts.sqlite3"
 MIN_PASSWORD = 8
 MAX_TRACKED = 10_000  # login failures remembered (users and addresses); the oldest tenth goes beyond
+SCHEMA = """CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, role TEXT NOT NULL, hash TEXT NOT NULL,
+    created REAL NOT NULL);"""
 _NAME = re.compile(r"^[\w.@-]{1,64}$")
 _HASHER = PasswordHasher()  # Argon2id, 64 MiB, 3 passes: the library's defaults (RFC 9106's second choice)
 # Checked against for an unknown name, so that it costs as much as a known one (no timing tells names apart).
@@ -52,20 +55,8 @@ class Accounts:
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / DATABASE
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path, timeout=30)
-        try:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute(
-                "CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, role TEXT NOT NULL, hash TEXT NOT NULL,"
-                " created REAL NOT NULL)"
-            )
-            with connection:  # one transaction
-                yield connection
-        finally:
-            connection.close()
+    def _db(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self.path, SCHEMA)
 
     def exist(self) -> bool:
         """Whether any account exists (then the web chat requires a login)."""

@@ -11,7 +11,6 @@ import collections
 import tempfile
 import time
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +136,12 @@ class AdminHandlers:
         path.write_text(text, encoding="utf-8")
         return str(path)
 
+    def export_csv(self, request: gr.Request) -> str | None:
+        return self.export("csv", request)
+
+    def export_jsonl(self, request: gr.Request) -> str | None:
+        return self.export("jsonl", request)
+
     def apply(self, action: str, group: str, folder: str | None, user: str | None, request: gr.Request) -> str:
         if not self._admin(request):
             return ADMINS_ONLY
@@ -157,8 +162,8 @@ def wire_admin(tab: AdminTab, service: ChatService, demo: Any) -> None:
     demo.load(handlers.refresh, None, filled, **private)
     tab.tab.select(handlers.refresh, None, filled, **private)
     tab.verify.click(handlers.verify, None, tab.audit_status, **private)
-    tab.export_csv.click(partial(handlers.export, "csv"), None, tab.exported, **private)
-    tab.export_jsonl.click(partial(handlers.export, "jsonl"), None, tab.exported, **private)
+    tab.export_csv.click(handlers.export_csv, None, tab.exported, **private)
+    tab.export_jsonl.click(handlers.export_jsonl, None, tab.exported, **private)
     applied = tab.apply.click(handlers.apply, [tab.action, tab.group, tab.folder, tab.user], tab.groups_status,
                               **private)  # fmt: skip
     applied.then(handlers.refresh, None, filled, **private)

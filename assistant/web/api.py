@@ -131,7 +131,8 @@ class Api:
 
 
 class McpTools:
-    """``ask`` and ``search`` for MCP clients: the same objects as :class:`Api`'s, as JSON text."""
+    """``ask`` and ``search`` for MCP clients: the same objects as :class:`Api`'s, as JSON text (Gradio describes
+    each tool by its docstring: :class:`Api`'s, given to these below)."""
 
     def __init__(self, api: Api) -> None:
         self.api = api
@@ -144,31 +145,12 @@ class McpTools:
         sources: list[str] | None = None,
         request: gr.Request | None = None,
     ) -> str:
-        """Answer a question from the indexed documents, with a citation for every claim, or say the answer is not
-        in the documents.
-
-        Args:
-            question: the question, in French or English.
-            history: earlier questions of the conversation, oldest first (for follow-ups such as "and where?").
-            mode: "auto" (the language model when available), "llm" or "extractive" (exact quotes only).
-            sources: search only these documents: file names, globs ("*.pdf") or folders of the corpus.
-
-        Returns:
-            JSON: answer, abstained, confidence, citations (source, title, section, text, page, quote), claims.
-        """
         return json.dumps(self.api.ask(question, history, mode, sources, request), ensure_ascii=False)
 
     def search(
         self, question: str, sources: list[str] | None = None, k: int = 5, request: gr.Request | None = None
     ) -> str:
-        """Find the passages of the indexed documents that best match a question (no answer is written).
-
-        Args:
-            question: what to look for, in French or English.
-            sources: search only these documents: file names, globs ("*.pdf") or folders of the corpus.
-            k: how many passages (1 to 20).
-
-        Returns:
-            JSON: the passages, best first: source, title, section, text, start, end, page, score.
-        """
         return json.dumps(self.api.search(question, sources, k, request), ensure_ascii=False)
+
+    ask.__doc__ = (Api.ask.__doc__ or "").replace("The answer as JSON", "JSON")
+    search.__doc__ = (Api.search.__doc__ or "").replace("The passages", "JSON: the passages")

@@ -17,7 +17,7 @@ from gradio_client import Client
 from assistant.errors import UsageError
 from assistant.team.users import Accounts, Limiter
 from assistant.web.login import authenticator
-from tests.helpers import browser_page, run, running_server
+from tests.helpers import browser_page, run, running_server, sign_in
 
 PASSWORD = "un mot de passe solide"
 
@@ -112,11 +112,7 @@ def test_a_served_chat_with_accounts(tmp_path: Path, corpus_copy: Path) -> None:
         )
         assert not answer["abstained"]
         with browser_page() as page:  # a reader signs in: no library changes, no reindex
-            page.goto(url)
-            page.fill("input[type=text]", "paul")
-            page.fill("input[type=password]", PASSWORD)
-            page.keyboard.press("Enter")
-            page.wait_for_selector("#question textarea", timeout=60_000)
+            sign_in(page, url, "paul", PASSWORD)
             page.wait_for_selector("#reindex", state="hidden", timeout=15_000)  # once the page has loaded its role
             page.get_by_role("tab", name="Documents").click()
             page.wait_for_selector("#library-table")

@@ -21,7 +21,7 @@ from assistant.team.users import Accounts
 from assistant.web.saved import messages_of
 from assistant.web.service import ChatService
 from assistant.web.state import ChatState
-from tests.helpers import ask, browser_page, run, running_server
+from tests.helpers import ask, browser_page, run, running_server, sign_in
 from tests.team.test_exports import cited_answer
 
 HOSTILE = "'; DROP TABLE conversations; -- <script>window.__xss=1</script> **gras**"
@@ -147,14 +147,6 @@ def test_the_service_saves_answers_and_flags_an_edited_document(make_settings: A
     assert missing.returncode == 2 and "no saved conversation" in missing.stderr
 
 
-def _sign_in(page: Any, url: str, name: str) -> None:
-    page.goto(url)
-    page.fill("input[type=text]", name)
-    page.fill("input[type=password]", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_selector("#question textarea", timeout=60_000)
-
-
 @pytest.mark.slow
 def test_conversations_in_the_served_chat(tmp_path: Path, corpus_copy: Path) -> None:
     data = tmp_path / "data"
@@ -164,7 +156,7 @@ def test_conversations_in_the_served_chat(tmp_path: Path, corpus_copy: Path) -> 
     (data / "conversations.sqlite3").write_bytes(b"damaged " * 500)  # the chat must still answer
     with running_server(corpus_copy, tmp_path / "index", "--no-llm", env={"ASSISTANT_DATA": str(data)}) as url:
         with browser_page() as page:
-            _sign_in(page, url, "marie")
+            sign_in(page, url, "marie", PASSWORD)
             ask(page, HOSTILE + " Qui organise les Assises ?")
             saved = page.locator("#saved label")
             saved.first.wait_for(timeout=15_000)
@@ -181,7 +173,7 @@ def test_conversations_in_the_served_chat(tmp_path: Path, corpus_copy: Path) -> 
             page.wait_for_function("() => document.querySelector('#saved').innerText.includes('<i>2026</i>')",
                                    timeout=15_000)  # fmt: skip
         with browser_page() as page:
-            _sign_in(page, url, "paul")
+            sign_in(page, url, "paul", PASSWORD)
             page.wait_for_timeout(2000)  # the list is filled when the page loads
             assert page.locator("#saved label").count() == 0
     assert list(data.glob("conversations.sqlite3.damaged-*"))

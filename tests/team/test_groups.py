@@ -20,7 +20,7 @@ from assistant.indexing.sync import sync
 from assistant.team.groups import Groups
 from assistant.team.users import Accounts
 from assistant.web.service import ChatService
-from tests.helpers import browser_page, run, running_server
+from tests.helpers import browser_page, run, running_server, sign_in
 from tests.team.test_mcp import _session
 
 PASSWORD = "un mot de passe solide"
@@ -145,7 +145,7 @@ def test_api_mcp_and_page_respect_the_groups(restricted: Path, tmp_path: Path) -
         assert _hidden(json.dumps(mcp["paul"]["passages"], ensure_ascii=False))
         assert any(p["source"] == "confidentiel/zephyr.txt" for p in mcp["marie"]["passages"])
         with browser_page() as page:
-            _sign_in(page, url, "paul")
+            sign_in(page, url, "paul", PASSWORD)
             page.wait_for_function("() => document.querySelector('#index-status').innerText.includes('2 documents')",
                                    timeout=15_000)  # fmt: skip
             page.get_by_role("tab", name="Documents").click()
@@ -154,7 +154,7 @@ def test_api_mcp_and_page_respect_the_groups(restricted: Path, tmp_path: Path) -
             assert _hidden(page.content())
             assert page.get_by_role("tab", name="Administration").count() == 0
         with browser_page() as page:  # the admin: the audit log and the groups, in the page
-            _sign_in(page, url, "admin")
+            sign_in(page, url, "admin", PASSWORD)
             page.get_by_role("tab", name="Administration").click()
             page.wait_for_function("() => document.querySelector('#audit-table').innerText.includes('paul')",
                                    timeout=15_000)  # fmt: skip
@@ -162,16 +162,12 @@ def test_api_mcp_and_page_respect_the_groups(restricted: Path, tmp_path: Path) -
             page.click("#audit-verify")
             page.wait_for_function("() => document.querySelector('#audit-status').innerText.includes('intacte')",
                                    timeout=15_000)  # fmt: skip
+            with page.expect_download() as exported:
+                page.click("#audit-csv")
+                page.locator("#audit-file a").first.click()
+            assert "Zéphyr" in Path(exported.value.path()).read_text(encoding="utf-8")
             page.fill("#group-name textarea", "lecteurs")
             page.click("#group-apply")  # the default action: create the group
             page.wait_for_function("() => document.querySelector('#groups-table').innerText.includes('lecteurs')",
                                    timeout=15_000)  # fmt: skip
     assert "lecteurs" in [name for name, _, _ in Groups(data).describe()]
-
-
-def _sign_in(page: Any, url: str, name: str) -> None:
-    page.goto(url)
-    page.fill("input[type=text]", name)
-    page.fill("input[type=password]", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_selector("#question textarea", timeout=60_000)
