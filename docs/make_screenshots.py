@@ -40,6 +40,7 @@ def main() -> None:
             ask(page, "Quelle est la météo à Brest demain ?")
             page.screenshot(path=OUT / "4-pas-dans-les-documents.png")
             _library_and_page_view(page, Path(tmp))
+            _saved_and_admin(page)
     print(f"screenshots written to {OUT.relative_to(ROOT)}/")
 
 
@@ -60,6 +61,20 @@ def _library_and_page_view(page: Any, tmp: Path) -> None:
     page.locator("#sources .source", has_text="rapport.pdf").locator("a.cite").first.click()
     page.locator(".doc-view:not([hidden]) img.page-image").scroll_into_view_if_needed()
     page.screenshot(path=OUT / "6-page-originale.png")
+
+
+def _saved_and_admin(page: Any) -> None:
+    """The first conversation reopened from the sidebar; the Administration tab (no accounts: everyone is admin)."""
+    page.click("#new-conversation")
+    page.locator("#saved label").last.click()
+    page.wait_for_function("() => document.querySelector('#chat').innerText.includes('Which networks')")
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=OUT / "7-conversation-rouverte.png")
+    page.get_by_role("tab", name="Administration").click()
+    page.wait_for_function("() => document.querySelector('#audit-table').innerText.includes('Brest')")
+    page.click("#audit-verify")
+    page.wait_for_function("() => document.querySelector('#audit-status').innerText.includes('intacte')")
+    page.screenshot(path=OUT / "8-administration.png")
 
 
 if __name__ == "__main__":
