@@ -208,17 +208,18 @@ class Handlers:
 
     def export(self, state: ChatState | None, fmt: str) -> str | None:
         """The conversation's answers with their notes, as a file to download (Markdown or Word)."""
-        answers = [answer for _, answer in sorted((state.answers if state else {}).items())]
-        if not answers:
+        given = sorted((state.answers if state else {}).items())
+        if not given or state is None:
             gr.Warning("Rien à exporter : posez d’abord une question.")
             return None
+        answers, flags = [a for _, a in given], [state.flags.get(i, {}) for i, _ in given]  # flags: reopened ones
         known = self.service.engine.snapshot.meta.documents
         folder = Path(tempfile.mkdtemp(dir=DOWNLOADS.parent, prefix="assistant-export-"))
         path = folder / f"conversation.{fmt}"
         if fmt == "docx":
-            path.write_bytes(exports.docx(answers, known))
+            path.write_bytes(exports.docx(answers, known, flags=flags))
         else:
-            path.write_text(exports.markdown(answers, known), encoding="utf-8")
+            path.write_text(exports.markdown(answers, known, flags=flags), encoding="utf-8")
         return str(path)
 
     def reindex_shown(self, request: gr.Request) -> Any:

@@ -70,6 +70,7 @@ def messages_of(turns: list[tuple[Turn, dict[int, str]]], state: ChatState) -> M
         index = len(messages)
         state.answers[index], state.questions[index] = turn.answer, turn.saved.history
         state.stale |= {c.source for c in turn.answer.citations if c.n in flags}
+        state.flags[index] = flags
         messages.append({"role": "assistant", "content": flagged(answer_markdown(turn.answer, index), flags)})
     return messages
 

@@ -28,6 +28,7 @@ class ChatState:
         self.account: str | None = None  # the signed-in account: what it may read (team.groups)
         self.conversation: str | None = None  # the saved conversation the answers go to
         self.stale: set[str] = set()  # documents changed since a reopened answer cited them
+        self.flags: dict[int, dict[int, str]] = {}  # by answer index: what changed under each citation since
 
     def recent(self) -> list[tuple[int, Answer]]:
         return sorted(self.answers.items())[-VIEWER_ANSWERS:]

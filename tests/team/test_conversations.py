@@ -8,6 +8,7 @@ import io
 import sqlite3
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import docx as python_docx
@@ -134,6 +135,13 @@ def test_the_service_saves_answers_and_flags_an_edited_document(make_settings: A
     assert flags and set(flags.values()) <= {CHANGED, MOVED} and CHANGED in flags.values()
     with pytest.raises(UsageError):
         service.reopen("paul", conversation)
+    from assistant.web.app import Handlers
+    from assistant.web.saved import SavedHandlers
+
+    reopened = SavedHandlers(service).open(conversation, SimpleNamespace(username="marie"))
+    assert "ce passage a changé" in reopened[0][1]["content"]
+    exported = Path(str(Handlers(service).export(reopened[1], "md"))).read_text(encoding="utf-8")
+    assert CHANGED in exported  # the chat's export button carries the flag too
     out = tmp_path / "conversation.docx"
     env = {"ASSISTANT_DATA": str(settings.data_dir)}
     listed = run(["conversations", "list", "--user", "marie"], settings, env=env)
