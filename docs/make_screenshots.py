@@ -16,7 +16,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.helpers import ask, browser_page, running_server  # noqa: E402
+from tests.helpers import LOADED, ask, browser_page, running_server  # noqa: E402
 from tests.ingest import files  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
@@ -30,6 +30,7 @@ def main() -> None:
         with running_server(corpus, Path(tmp) / "index") as url, browser_page((1400, 950)) as page:
             page.goto(url)
             page.wait_for_selector("#question textarea")
+            page.wait_for_function(LOADED)
             page.screenshot(path=OUT / "1-accueil.png")
             ask(page, "Which networks is ONPE a member of?")
             page.screenshot(path=OUT / "2-reponse-citations.png")

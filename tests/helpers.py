@@ -124,6 +124,10 @@ def sign_in(page: Any, url: str, name: str, password: str) -> None:
     page.wait_for_selector("#question textarea", timeout=60_000)
 
 
+# True once the page's load events filled the index line (and with it the picker and the library).
+LOADED = "() => document.querySelector('#index-status').innerText.includes('passages')"
+
+
 # True once the sources panel changed and the send button is back: the answer is final (not the quotes shown
 # while the model writes).
 ANSWERED = """(before) => {

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Set
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -131,12 +132,12 @@ class Assessment:
 
 
 def signals(
-    engine: SearchEngine, query: str, language: str, hits: list[Hit]
+    engine: SearchEngine, query: str, language: str, hits: list[Hit], readable: Set[str] | None = None
 ) -> tuple[dict[str, float], list[str], set[str]]:
-    """The :data:`FEATURES` of a search for ``query`` (in ``language``), the key words the corpus never uses,
-    and the stems the best passages hold."""
+    """The :data:`FEATURES` of a search for ``query`` (in ``language``), the key words the corpus (the
+    ``readable`` documents, when given) never uses, and the stems the best passages hold."""
     terms = question_terms(query, language)
-    known = engine.snapshot.lexical.known({t.stem for t in terms})
+    known = engine.known({t.stem for t in terms}, readable)
     if not hits:
         return dict.fromkeys(FEATURES, 0.0), [t.word for t in terms if t.weight >= KEY_INFORMATION], set()
     passages = [set(stems(content_words(h.chunk.embedding_text()))) for h in hits[:TOP]]
@@ -235,9 +236,12 @@ def shipped_model() -> Model:
     return Model(json.loads(text))
 
 
-def assess(engine: SearchEngine, query: str, language: str, hits: list[Hit]) -> Assessment:
-    """How likely the passages ``hits`` found for ``query`` answer it, and which key words they lack."""
-    features, missing, held = signals(engine, query, language, hits)
+def assess(
+    engine: SearchEngine, query: str, language: str, hits: list[Hit], readable: Set[str] | None = None
+) -> Assessment:
+    """How likely the passages ``hits`` found for ``query`` answer it, and which key words they lack (judged on
+    the ``readable`` documents only, when given)."""
+    features, missing, held = signals(engine, query, language, hits, readable)
     terms = question_terms(query, language)
     missing = [as_written(word, query) for word in missing]
     # What a partial answer is about: the names held, else the one most informative key word ("organise" no).

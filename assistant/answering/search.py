@@ -239,6 +239,14 @@ class SearchEngine:
             if (v := stored.get(current.chunks[p].id)) is not None
         }
 
+    def known(self, terms: set[str], readable: Set[str] | None = None) -> set[str]:
+        """Which of ``terms`` (tokenized) the indexed texts use; with ``readable``, the texts of those documents
+        only (what an asker may read must not tell what the other documents hold)."""
+        current = self.snapshot
+        if readable is None:
+            return current.lexical.known(terms)
+        return current.lexical.known(terms, np.isin([c.source for c in current.chunks], list(readable)))
+
     def search(
         self,
         query: str,
@@ -320,8 +328,8 @@ def retrieve(engine: SearchEngine, question: Question, query: str | None = None)
     query = query or retrieval_query(question.text, question.history)
     hits = engine.search(query, sources=question.sources, readable=question.readable)
     terms = set(tokenize(query))
-    score = relevance(hits, terms, engine.snapshot.lexical.known(terms), question.language)
-    judged = assess(engine, query, question.language, hits)
+    score = relevance(hits, terms, engine.known(terms, question.readable), question.language)
+    judged = assess(engine, query, question.language, hits, question.readable)
     sure = answerable(judged.confidence, min_confidence(engine.settings))
     return Retrieved(question.text, question.language, query, hits, terms, score, sure, judged.confidence,
                      judged.missing, judged.present, question.sources)  # fmt: skip

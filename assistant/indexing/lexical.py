@@ -110,16 +110,24 @@ class LexicalIndex:
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def known(self, terms: set[str]) -> set[str]:
-        """Which of ``terms`` (already tokenized) occur somewhere in the indexed texts."""
-        return {t for t in terms if t in self._bm25.vocab_dict}
+    def known(self, terms: set[str], allowed: np.ndarray | None = None) -> set[str]:
+        """Which of ``terms`` (already tokenized) occur somewhere in the indexed texts (with ``allowed``, a mask over
+        the texts: somewhere in those)."""
+        found = {t for t in terms if t in self._bm25.vocab_dict}
+        if allowed is None:
+            return found
+        return {t for t in found if bool(np.any(self.scores_of([t])[allowed] > 0))}
+
+    def scores_of(self, tokens: list[str]) -> np.ndarray:
+        """BM25 score of every text for ``tokens``, all known."""
+        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)[: self.size]
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every text for ``query`` (zeros when no query word is known)."""
         tokens = [t for t in tokenize(query) if t in self._bm25.vocab_dict]
         if not tokens or self.size == 0:
             return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)[: self.size]
+        return self.scores_of(tokens)
 
     def ideal(self, query: str) -> float:
         """The score of a text of average length holding each query word once.

@@ -59,9 +59,10 @@ def users_list() -> None:
 
 @users_app.command("remove")
 def users_remove(name: str) -> None:
-    """Delete an account (and take it out of its groups)."""
+    """Delete an account (and take it out of its groups, and delete its saved conversations)."""
     _accounts().remove(name)
     _groups().forget(name)
+    Conversations(Settings.from_env().data_dir).forget(name)
     typer.echo(f"user {name} removed")
 
 

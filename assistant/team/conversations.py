@@ -46,6 +46,8 @@ CREATE TABLE IF NOT EXISTS turns (conversation TEXT NOT NULL, position INTEGER N
     question TEXT NOT NULL, answer TEXT NOT NULL, history TEXT NOT NULL, snapshot TEXT NOT NULL,
     model TEXT NOT NULL, hashes TEXT NOT NULL, PRIMARY KEY (conversation, position));
 """
+# SQLite's primary result codes for a damaged file: SQLITE_CORRUPT, SQLITE_NOTADB.
+DAMAGED = (11, 26)
 # What reopening says of a citation whose document is no longer as it was when the answer was given.
 CHANGED = "ce passage a changé depuis la réponse"
 MOVED = "le document a été modifié depuis la réponse ; ce passage y figure toujours"
@@ -106,9 +108,9 @@ class Conversations:
         try:
             with self._connect() as db:
                 return work(db)
-        except sqlite3.OperationalError:  # locked, disk full…: not damage
-            raise
         except sqlite3.DatabaseError as err:
+            if getattr(err, "sqlite_errorcode", 0) & 0xFF not in DAMAGED:  # locked, full, a constraint…: not damage
+                raise
             self._set_aside(err)
             with self._connect() as db:
                 return work(db)
@@ -202,6 +204,18 @@ class Conversations:
         def work(db: sqlite3.Connection) -> None:
             db.execute("DELETE FROM turns WHERE conversation = ?", (conversation,))
             db.execute("DELETE FROM conversations WHERE id = ? AND user = ?", (conversation, user))
+
+        self._run(work)
+
+    def forget(self, user: str) -> None:
+        """Delete every conversation of ``user`` (an account removed: a new one of that name starts empty)."""
+        if not self.path.is_file():
+            return
+
+        def work(db: sqlite3.Connection) -> None:
+            db.execute("DELETE FROM turns WHERE conversation IN (SELECT id FROM conversations WHERE user = ?)",
+                       (user,))  # fmt: skip
+            db.execute("DELETE FROM conversations WHERE user = ?", (user,))
 
         self._run(work)
 

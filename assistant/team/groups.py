@@ -48,7 +48,8 @@ def clean_folder(folder: str) -> str:
 
 
 def inside(source: str, folder: str) -> bool:
-    return source.startswith(folder + "/")
+    """Whether ``source`` lies under ``folder`` (or is it: a single file granted is restricted too)."""
+    return source == folder or source.startswith(folder + "/")
 
 
 class Groups:
@@ -95,8 +96,13 @@ class Groups:
         self._pair("DELETE FROM grants WHERE grp = ? AND folder = ?", group, clean_folder(folder))
 
     def join(self, user: str, group: str) -> None:
-        """Put the account ``user`` in ``group``."""
-        self._pair("INSERT OR IGNORE INTO members VALUES (?, ?)", group, user)
+        """Put the account ``user`` in ``group`` (raises UsageError: no such account or group)."""
+        with self._db() as db:
+            self._known(db, group)
+            has_users = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'users'").fetchone()
+            if not user or not has_users or not db.execute("SELECT 1 FROM users WHERE name = ?", (user,)).fetchone():
+                raise UsageError(f"no user named {user[:64]!r}")
+            db.execute("INSERT OR IGNORE INTO members VALUES (?, ?)", (group, user))
 
     def leave(self, user: str, group: str) -> None:
         self._pair("DELETE FROM members WHERE grp = ? AND user = ?", group, user)
@@ -126,7 +132,7 @@ class Groups:
             return set(documents)
         with self._db() as db:
             grants = db.execute("SELECT grp, folder FROM grants").fetchall()
-            mine = {g for (g,) in db.execute("SELECT grp FROM members WHERE user = ?", (user or "",))}
+            mine = {g for (g,) in db.execute("SELECT grp FROM members WHERE user = ?", (user,))} if user else set()
         restricted: dict[str, set[str]] = {}
         for group, folder in grants:
             restricted.setdefault(folder, set()).add(group)

@@ -34,6 +34,7 @@ MIN_PASSWORD = 8
 MAX_TRACKED = 10_000  # login failures remembered (users and addresses); the oldest tenth goes beyond
 SCHEMA = """CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, role TEXT NOT NULL, hash TEXT NOT NULL,
     created REAL NOT NULL);"""
+RESERVED = "anonymous"  # the owner of conversations saved without logins
 _NAME = re.compile(r"^[\w.@-]{1,64}$")
 _HASHER = PasswordHasher()  # Argon2id, 64 MiB, 3 passes: the library's defaults (RFC 9106's second choice)
 # Checked against for an unknown name, so that it costs as much as a known one (no timing tells names apart).
@@ -41,8 +42,8 @@ _DUMMY = _HASHER.hash("not a password of anyone")
 
 
 def _valid(name: str, role: str | None = None, password: str | None = None) -> None:
-    if not _NAME.match(name):
-        raise UsageError(f"invalid user name {name[:40]!r}: 1-64 letters, digits, . _ @ -")
+    if not _NAME.match(name) or name == RESERVED:
+        raise UsageError(f"invalid user name {name[:40]!r}: 1-64 letters, digits, . _ @ - (not {RESERVED!r})")
     if role is not None and role not in ROLES:
         raise UsageError(f"unknown role {role!r} (reader, editor or admin)")
     if password is not None and len(password) < MIN_PASSWORD:

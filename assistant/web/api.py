@@ -21,6 +21,7 @@ import gradio as gr
 from assistant.answering.conversation import Question
 from assistant.answering.types import Citation
 from assistant.errors import QuestionError
+from assistant.team.users import Accounts
 from assistant.web.service import MODE_LABELS, ChatService
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -42,21 +43,23 @@ def user_of(request: gr.Request | None) -> str:
     return str(name) if name else f"anonymous ({host})"
 
 
-def account_of(request: gr.Request | None) -> str | None:
-    """The account a request comes from: the web login, or an MCP client's "Authorization: Basic" (checked by
-    web.login.LoginGuard before any MCP call reaches a tool); None: no account (a token, or no logins)."""
+def account_of(request: gr.Request | None, accounts: Accounts | None = None) -> str | None:
+    """The account a request comes from: the web login, or an MCP client's "Authorization: Basic" whose password
+    ``accounts`` confirm; None: no account (a token, no logins, or wrong credentials)."""
     if request is None:
         return None
     if name := getattr(request, "username", None):
         return str(name)
     headers = getattr(request, "headers", None) or {}
     scheme, _, value = str(headers.get("authorization", "")).partition(" ")
-    if scheme.lower() != "basic" or "/gradio_api/mcp" not in str(getattr(request, "url", "")):
+    path = str(getattr(getattr(request, "url", None), "path", ""))
+    if accounts is None or scheme.lower() != "basic" or not path.startswith("/gradio_api/mcp"):
         return None
     try:
-        return base64.b64decode(value.strip()).decode("utf-8").partition(":")[0] or None
+        name, _, password = base64.b64decode(value.strip()).decode("utf-8").partition(":")
     except (ValueError, UnicodeDecodeError):
         return None
+    return name if accounts.check(name, password) else None
 
 
 def owner_of(request: gr.Request | None) -> str:
@@ -94,7 +97,7 @@ class Api:
         """
         try:
             asked = Question.parse(question, history, self.service.settings.max_question_chars, sources)
-            asked = replace(asked, readable=self.service.readable(account_of(request)))
+            asked = replace(asked, readable=self.service.readable(account_of(request, self.service.accounts)))
             answer = self.service.answer(asked, mode if mode in MODE_LABELS else "auto")
         except QuestionError as err:
             return {"question": question, "error": str(err)}
@@ -118,7 +121,7 @@ class Api:
         try:
             asked = Question.parse(question, None, self.service.settings.max_question_chars, sources)
             self.service.engine.refresh()
-            readable = self.service.readable(account_of(request))
+            readable = self.service.readable(account_of(request, self.service.accounts))
             hits = self.service.engine.search(asked.text, max(1, min(int(k), 20)), sources=asked.sources,
                                               readable=readable)  # fmt: skip
         except (QuestionError, ValueError) as err:

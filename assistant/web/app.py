@@ -50,6 +50,7 @@ EXAMPLES = [
     "Depuis quand les Assises nationales de la protection de l'enfance existent-elles ?",
     "Qu'est-ce que le réseau EuroCAN ?",
 ]
+LOADING = "Index : chargement…"
 WRITING = "Le modèle rédige une réponse à partir de ces passages…"
 # While an answer is written the send button gives way to the stop button (outputs ``send``, ``stop``).
 BUSY = (gr.update(visible=False), gr.update(visible=True))
@@ -256,7 +257,9 @@ def build_app(service: ChatService) -> gr.Blocks:
         gr.Markdown(
             "## Assistant documentaire\nPosez une question sur les documents : chaque réponse cite ses sources."
         )
-        index_line = gr.Markdown(service.index_status(), elem_id="index-status")
+        # The index line, the picker and the library are filled for each user when the page loads (folders
+        # restricted to groups, even since the server started, never reach the page as first sent).
+        index_line = gr.Markdown(LOADING, elem_id="index-status")
         panel = saved_panel()
         with gr.Tabs():
             with gr.Tab("Conversation", elem_id="tab-chat"), gr.Row():
@@ -281,7 +284,7 @@ def build_app(service: ChatService) -> gr.Blocks:
                                         label="Mode de réponse", elem_id="mode")  # fmt: skip
                         clear = gr.Button("Effacer la conversation", elem_id="clear")
                     mode_line = gr.Markdown(service.mode_status("auto"), elem_id="mode-status")
-                    picker = gr.Dropdown(service.document_choices(), value=[], multiselect=True, elem_id="picker",
+                    picker = gr.Dropdown([], value=[], multiselect=True, elem_id="picker",
                                          label="Chercher seulement dans… (vide : tous les documents)")  # fmt: skip
                     with gr.Row():
                         export_md = gr.Button("Exporter (Markdown)", size="sm", elem_id="export-md")

@@ -50,9 +50,8 @@ def library_tab(service: ChatService) -> LibraryTab:
         "Les documents du corpus : indexés, ou ignorés avec la raison."
         + ("" if read_only else " Ajoutez des fichiers (glisser-déposer) ; ils sont indexés aussitôt.")
     )
-    # Filled for each user when the page loads; built as a reader would see it.
-    first = service.library_rows(skipped=service.may(None, "editor"))
-    table = gr.Dataframe(first, headers=COLUMNS, interactive=False, elem_id="library-table")
+    # Filled for each user when the page loads (see app.build_app).
+    table = gr.Dataframe([], headers=COLUMNS, interactive=False, elem_id="library-table")
     parts: dict[str, Any] = {}
     if not read_only:
         with gr.Row():
@@ -60,7 +59,7 @@ def library_tab(service: ChatService) -> LibraryTab:
                                       label="Ajouter des documents", elem_id="upload")  # fmt: skip
             parts["add"] = gr.Button("Ajouter au corpus", variant="primary", elem_id="add-documents")
     with gr.Row():
-        chosen = gr.Dropdown(_sources(service), value=None, label="Document", elem_id="library-document")
+        chosen = gr.Dropdown([], value=None, label="Document", elem_id="library-document")
         download = gr.DownloadButton("Télécharger l’original", value=None, elem_id="download")
         if not read_only:
             parts["confirm"] = gr.Checkbox(label="Je confirme la suppression", elem_id="confirm-delete")

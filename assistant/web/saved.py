@@ -15,7 +15,7 @@ import gradio as gr
 
 from assistant.errors import UsageError
 from assistant.team.conversations import Turn
-from assistant.web.api import owner_of
+from assistant.web.api import account_of, owner_of
 from assistant.web.render import answer_markdown, escape_markdown, sources_html, viewer_html
 from assistant.web.service import ChatService
 from assistant.web.state import ChatState, viewer
@@ -98,9 +98,9 @@ class SavedHandlers:
         """Reopen a conversation: (chatbot, state, sources, viewer, notice, title)."""
         owner = owner_of(request)
         state = ChatState()
-        state.owner = owner
+        state.owner, state.account = owner, account_of(request)
         try:
-            turns = self.service.reopen(owner, conversation or "")
+            turns = self.service.reopen(owner, conversation or "", state.account)
             title = self.service.conversations.title(owner, conversation or "")
         except UsageError:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), NOT_FOUND, gr.skip()

@@ -125,16 +125,18 @@ class ChatService:
             log.exception("an answer could not be saved")
             return None
 
-    def reopen(self, user: str, conversation: str) -> list[tuple[Turn, dict[int, str]]]:
-        """``user``'s saved conversation, each turn with what changed since under its citations.
+    def reopen(self, user: str, conversation: str, account: str | None = None) -> list[tuple[Turn, dict[int, str]]]:
+        """``user``'s saved conversation, each turn with what changed since under its citations; a document the
+        ``account`` may no longer read counts as gone (nothing tells whether it changed).
 
         Raises:
             UsageError: no such conversation of ``user``'s.
         """
-        snap = self.engine.snapshot
-        texts = {source: doc.text for source, doc in snap.documents.items()}
+        snap, readable = self.engine.snapshot, self.readable(account)
+        texts = {s: doc.text for s, doc in snap.documents.items() if readable is None or s in readable}
+        documents = {s: entry for s, entry in snap.meta.documents.items() if s in texts}
         turns = self.conversations.turns(user, conversation)
-        return [(turn, changes(turn, snap.meta.documents, texts)) for turn in turns]
+        return [(turn, changes(turn, documents, texts)) for turn in turns]
 
     # -- status ----------------------------------------------------------------------------
 

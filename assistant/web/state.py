@@ -36,8 +36,10 @@ class ChatState:
 
 def viewer(service: ChatService, state: ChatState) -> str:
     """The viewer for the state's recent answers: each passage in its document (and, for a PDF, its page).
-    A document changed since a reopened answer cited it shows only the passage as it was cited."""
-    settings, stale = service.settings, state.stale
-    documents = {s: d for s, d in service.engine.snapshot.documents.items() if s not in stale}
+    A document changed since a reopened answer cited it, or one the user may no longer read, shows only the
+    passage as it was cited."""
+    settings, readable = service.settings, service.readable(state.account)
+    hidden = state.stale | {s for s in service.engine.snapshot.documents if readable is not None and s not in readable}
+    documents = {s: d for s, d in service.engine.snapshot.documents.items() if s not in hidden}
     render = partial(page_html, settings.corpus, documents, ocr_cache=settings.index_dir / OCR_CACHE)
-    return viewer_html(state.recent(), documents, lambda c: "" if c.source in stale else render(c))
+    return viewer_html(state.recent(), documents, lambda c: "" if c.source in hidden else render(c))

@@ -21,7 +21,7 @@ import pytest
 from gradio_client import Client
 
 from assistant.answering.types import markers
-from tests.helpers import CORPUS, ask, browser_page, running_server
+from tests.helpers import CORPUS, LOADED, ask, browser_page, running_server
 
 pytestmark = pytest.mark.slow
 NETWORKS = ("ESN", "EuroCAN", "EUSARF", "ISPCAN")
@@ -309,6 +309,7 @@ def test_browser_picker_limits_the_search(site: dict[str, Any]) -> None:
     with browser_page() as page:
         page.goto(site["url"])
         page.wait_for_selector("#question textarea")
+        page.wait_for_function(LOADED)  # the picker's choices come with the page's load event
         page.check("#mode input[value='extractive']")
         page.click("#picker input")
         page.keyboard.type("zephyr")

@@ -45,6 +45,8 @@ def test_each_user_sees_only_their_own_conversations(tmp_path: Path) -> None:
     assert store.title("marie", hers) == "Assises à Rennes"
     store.delete("marie", hers)
     assert store.recent("marie") == [] and len(store.recent("paul")) == 1
+    store.forget("paul")  # his account removed: a new "paul" starts with nothing
+    assert store.recent("paul") == []
 
 
 def test_a_reopened_answer_is_the_answer_given(tmp_path: Path) -> None:

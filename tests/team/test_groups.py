@@ -17,8 +17,10 @@ from gradio_client import Client
 from assistant.answering.conversation import Question
 from assistant.errors import QuestionError, UsageError
 from assistant.indexing.sync import sync
+from assistant.team.conversations import REMOVED
 from assistant.team.groups import Groups
 from assistant.team.users import Accounts
+from assistant.web.app import build_app
 from assistant.web.service import ChatService
 from tests.helpers import browser_page, run, running_server, sign_in
 from tests.team.test_mcp import _session
@@ -34,6 +36,8 @@ QUESTION = "Que prévoit le protocole Zéphyr pour la cellule de recueil ?"
 
 def test_restricted_folders_and_nested_grants(tmp_path: Path) -> None:
     groups, documents = Groups(tmp_path), ["a.txt", "x/b.txt", "x/y/c.txt", "xy/d.txt"]
+    for name in ("marie", "paul"):
+        Accounts(tmp_path).add(name, "reader", PASSWORD)
     assert groups.readable("paul", documents) == set(documents) and not groups.restricted()
     groups.add("g1")
     groups.add("g2")
@@ -46,8 +50,11 @@ def test_restricted_folders_and_nested_grants(tmp_path: Path) -> None:
     assert groups.readable("marie", documents) == set(documents)
     groups.remove("g1")  # x/ is open again; x/y still g2's
     assert groups.readable("paul", documents) == {"a.txt", "x/b.txt", "xy/d.txt"}
+    groups.grant("g2", "a.txt")  # a single file granted is restricted too
+    assert "a.txt" not in groups.readable("paul", documents) and "a.txt" in groups.readable("marie", documents)
     for bad in (lambda: groups.add("g 2"), lambda: groups.add("g2"), lambda: groups.grant("g2", "../etc"),
-                lambda: groups.join("paul", "absent")):  # fmt: skip
+                lambda: groups.join("paul", "absent"), lambda: groups.join("", "g2"),
+                lambda: groups.join("nobody", "g2")):  # fmt: skip
         with pytest.raises(UsageError):
             bad()
 
@@ -98,6 +105,8 @@ def test_what_a_user_outside_the_group_never_sees(make_settings: Any, restricted
     assert any(c.source == "confidentiel/zephyr.txt" for c in theirs.citations)
     mine = service.answer(replace(asked, readable=service.readable("paul")), "extractive")
     assert all(c.source != "confidentiel/zephyr.txt" for c in mine.citations)
+    # A word only the hidden folder uses is, for paul, a word the documents do not mention, as any other.
+    assert "Zéphyr" in mine.missing and mine.abstained
     assert _hidden(json.dumps([c.as_json() for c in mine.citations], ensure_ascii=False))
     assert _hidden(str(service.library_rows(user="paul"))) and not _hidden(str(service.library_rows(user="marie")))
     assert _hidden(str(service.document_choices("paul"))) and not _hidden(str(service.document_choices("admin")))
@@ -119,9 +128,17 @@ def test_what_a_user_outside_the_group_never_sees(make_settings: Any, restricted
             service.engine.search(QUESTION, sources=(pattern,), readable=service.readable("paul"))
         errors[pattern] = str(err.value).replace(pattern, "PATTERN")
     assert errors["confidentiel"] == errors["absent"]
+    cited = service.save_turn("marie", None, theirs, QUESTION, [])
+    assert cited is not None and service.reopen("marie", cited, "marie")[0][1] == {}
+    Groups(settings.data_dir).leave("marie", "juristes")  # no longer in the group: the document is gone for her
+    assert set(service.reopen("marie", cited, "marie")[0][1].values()) == {REMOVED}
     summary = service.reindex(user="paul")
     assert _hidden(summary) and "passages" not in summary
     assert "cassé.pdf" in service.reindex(user="admin")
+    # The page as first sent names no document at all: a folder restricted after the server started cannot
+    # be in it (here, everything is open while it is built).
+    Groups(settings.data_dir).remove("juristes")
+    assert _hidden(json.dumps(build_app(service).config, default=str))
 
 
 @pytest.mark.slow
@@ -171,3 +188,22 @@ def test_api_mcp_and_page_respect_the_groups(restricted: Path, tmp_path: Path) -
             page.wait_for_function("() => document.querySelector('#groups-table').innerText.includes('lecteurs')",
                                    timeout=15_000)  # fmt: skip
     assert "lecteurs" in [name for name, _, _ in Groups(data).describe()]
+
+
+def test_an_mcp_caller_is_an_account_only_with_its_password(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from assistant.web.api import account_of
+
+    accounts = Accounts(tmp_path)
+    accounts.add("marie", "reader", PASSWORD)
+
+    def request(credentials: str, path: str = "/gradio_api/mcp/") -> Any:
+        basic = base64.b64encode(credentials.encode()).decode()
+        headers = {"authorization": f"Basic {basic}"}
+        return SimpleNamespace(username=None, headers=headers, url=SimpleNamespace(path=path))
+
+    assert account_of(request(f"marie:{PASSWORD}"), accounts) == "marie"
+    assert account_of(request("marie:wrong"), accounts) is None
+    assert account_of(request(f"marie:{PASSWORD}", "/gradio_api/queue/join"), accounts) is None  # MCP only
+    assert account_of(request(f"marie:{PASSWORD}")) is None  # nothing to check against
