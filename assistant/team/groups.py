@@ -8,6 +8,8 @@ server to both its dense and its BM25 side (``SearchEngine.search(readable=…)`
 the index status line and the API list only those.
 
 Example:
+    >>> from assistant.team.users import Accounts
+    >>> Accounts(tmp / "data").add("marie", "reader", "un mot de passe solide")
     >>> groups = Groups(tmp / "data")
     >>> groups.add("juristes"); groups.grant("juristes", "confidentiel"); groups.join("marie", "juristes")
     >>> documents = ["onpe.txt", "confidentiel/avis.pdf", "confidentiel/2024/note.docx"]
