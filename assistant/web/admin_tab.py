@@ -19,6 +19,7 @@ import gradio as gr
 from assistant.answering.sources import folders
 from assistant.errors import UsageError, short_message
 from assistant.team.audit import audit_log, export
+from assistant.web.api import account_of
 from assistant.web.library import DOWNLOADS
 from assistant.web.render import escape_markdown
 from assistant.web.service import ChatService
@@ -94,8 +95,7 @@ class AdminHandlers:
         self.service = service
 
     def _admin(self, request: gr.Request | None) -> bool:
-        name = getattr(request, "username", None)
-        return self.service.may(str(name) if name else None, "admin")
+        return self.service.may(account_of(request), "admin")
 
     def shown(self, request: gr.Request) -> Any:
         return gr.update(visible=self._admin(request))

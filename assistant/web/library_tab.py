@@ -15,6 +15,7 @@ import gradio as gr
 
 from assistant.errors import UsageError, short_message
 from assistant.ingest.corpus import SUPPORTED
+from assistant.web.api import account_of
 from assistant.web.library import COLUMNS
 from assistant.web.service import ChatService
 
@@ -77,7 +78,7 @@ class LibraryHandlers:
     def refresh(self, request: gr.Request) -> tuple[Any, ...]:
         """The table, the document list, the index line and the chat's picker, as the index now stands (files
         the index left out are listed to editors only)."""
-        service, editor, user = self.service, self._may_edit(request), _user(request)
+        service, editor, user = self.service, self._may_edit(request), account_of(request)
         return (
             service.library_rows(skipped=editor, user=user),
             gr.update(choices=_sources(service, editor, user)),
@@ -86,7 +87,7 @@ class LibraryHandlers:
         )
 
     def _may_edit(self, request: gr.Request | None) -> bool:
-        return self.service.may(_user(request), "editor")
+        return self.service.may(account_of(request), "editor")
 
     def controls(self, request: gr.Request) -> tuple[Any, ...]:
         """Upload and deletion are shown to editors and admins only."""
@@ -102,7 +103,7 @@ class LibraryHandlers:
             return (EDITORS_ONLY, gr.skip(), *self.refresh(request))
         if not files:
             return ("Choisissez d’abord des fichiers.", gr.skip(), *self.refresh(request))
-        summary = self.service.upload([Path(f) for f in files], _follow(progress), _user(request))
+        summary = self.service.upload([Path(f) for f in files], _follow(progress), account_of(request))
         return (summary, None, *self.refresh(request))
 
     def delete(
@@ -122,21 +123,16 @@ class LibraryHandlers:
                 gr.skip(),
                 *self.refresh(request),
             )
-        return (self.service.delete(source, _follow(progress), _user(request)), False, *self.refresh(request))
+        return (self.service.delete(source, _follow(progress), account_of(request)), False, *self.refresh(request))
 
     def download(self, source: str | None, request: gr.Request) -> Any:
         if not source:
             return None
         try:
-            return str(self.service.download(source, _user(request)))
+            return str(self.service.download(source, account_of(request)))
         except (UsageError, OSError) as err:
             gr.Warning(short_message(err, 200))
             return None
-
-
-def _user(request: gr.Request | None) -> str | None:
-    name = getattr(request, "username", None)
-    return str(name) if name else None
 
 
 def _follow(progress: gr.Progress) -> Any:
