@@ -137,7 +137,7 @@ def test_the_service_saves_answers_and_flags_an_edited_document(make_settings: A
     assert flags and set(flags.values()) <= {CHANGED, MOVED} and CHANGED in flags.values()
     with pytest.raises(UsageError):
         service.reopen("paul", conversation)
-    from assistant.web.app import Handlers
+    from assistant.web.handlers import Handlers
     from assistant.web.saved import SavedHandlers
 
     reopened = SavedHandlers(service).open(conversation, SimpleNamespace(username="marie"))
