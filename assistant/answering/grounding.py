@@ -265,7 +265,7 @@ class Grounder:
         self._asked, self._question = asked, question
         self._question_language = detect_language(question) if question else self._language
         # A claim made only of the question's words, or of them and a passage's title (a small model may copy the
-        # ``<document title>``), says nothing the reader did not know.
+        # ``## title`` line), says nothing the reader did not know.
         titles = [asked | set(tokenize(label(c.title, c.section))) for c in self.chunks] or [asked]
         # The answer's language, read once on the whole answer (a list item alone is too short to tell).
         self._language = detect_language(MARKER.sub(" ", text))
