@@ -4,7 +4,7 @@ Passages go in the user message, one line each, numbered ``[1]``, ``[2]``…, un
 per document and section. Each passage is folded onto its one line and its brackets turned to
 parentheses, so a document cannot start a line of its own, forge a passage number or speak as the
 user. The system message says passages are data: an instruction found inside one is quoted, never
-followed. This layout saves 45 tokens per prompt over XML tags (ONPE set, 2026-12-03: median 229
+followed. This layout saves 35 tokens per prompt over XML tags (ONPE set, 2026-12-03: median 239
 tokens beyond the system prompt against 274), and prefill is what a CPU waits for.
 
 Example:
