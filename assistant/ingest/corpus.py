@@ -11,6 +11,7 @@ Example (``settings.corpus`` the ONPE pages):
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import stat
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from charset_normalizer import from_bytes
+from charset_normalizer.md import mess_ratio
 
 from assistant.errors import CorpusError, FormatError
 from assistant.ingest.cleaning import Document, clean
@@ -28,6 +30,12 @@ from assistant.ingest.pdf import parse_pdf
 log = logging.getLogger(__name__)
 SUPPORTED = frozenset(TEXT_PARSERS) | OFFICE | {".pdf"}
 # Old binary formats no well-kept offline converter reads: the user is told what to do.
+# Byte-order marks, UTF-32's before UTF-16's (which it starts with).
+_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xef\xbb\xbf", "utf-8-sig"),
+         (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))  # fmt: skip
+# charset-normalizer's "mess" of a text read as Windows-1252 below which it is taken as such (Cyrillic read
+# so scores 1.0, French text 0.0).
+WESTERN_MESS = 0.2
 CONVERT_FIRST = {".doc": ".docx", ".ppt": ".pptx", ".xls": ".xlsx", ".odp": ".pptx"}
 
 
@@ -84,17 +92,34 @@ def scan(root: Path) -> tuple[list[Path], list[Skipped]]:
 
 
 def decode(data: bytes) -> str:
-    """Decode text: UTF-8 first, else the most plausible legacy encoding (latin-1, cp1252…).
+    """Decode text: a byte-order mark first (UTF-8, UTF-16 or UTF-32, as Notepad's "Unicode" writes), else UTF-8,
+    else Windows-1252 when it reads as plausible text, else the most plausible legacy encoding.
+
+    Windows-1252 is tried before guessing: on a short French text the guess may as well be Mac Roman
+    (« s’appelle » read as « síappelle »), and the code page of most legacy French files is Windows' own.
+
+    >>> decode("Jean « Dupont » s’appelle".encode("cp1252"))
+    'Jean « Dupont » s’appelle'
 
     Raises:
         FormatError: binary content (NUL bytes) or no plausible encoding.
     """
+    for mark, encoding in _BOMS:
+        if data.startswith(mark):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as err:
+                raise FormatError(f"undecodable text (invalid {encoding.upper()})") from err
     if b"\0" in data[:8192]:
         raise FormatError("binary content, not text")
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    with contextlib.suppress(UnicodeDecodeError):
+        text = data.decode("cp1252")
+        if mess_ratio(text[:200_000], maximum_threshold=WESTERN_MESS) < WESTERN_MESS:
+            return text
     best = from_bytes(data[:200_000]).best()
     if best is None or best.encoding is None:
         raise FormatError("undecodable text (unknown encoding)")

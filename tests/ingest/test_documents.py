@@ -131,6 +131,30 @@ def test_bad_files_are_reported_not_fatal(tmp_path: Path) -> None:
     assert all("SECRET" not in d.text for d in docs.values())  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        # Windows' code page: a short text that a guesser may read as Mac Roman (« síappelle »).
+        ("windows.txt", "Le directeur s’appelle Jean « Dupont » — depuis 2019.".encode("cp1252")),
+        # Notepad's "Unicode" (UTF-16 with a byte-order mark), NUL bytes and all; UTF-32 and UTF-8 with a mark.
+        ("notepad.txt", "Le directeur s’appelle Jean « Dupont » — depuis 2019.".encode("utf-16")),
+        ("wide.md", "Le directeur s’appelle Jean « Dupont » — depuis 2019.".encode("utf-32")),
+        ("marked.txt", "Le directeur s’appelle Jean « Dupont » — depuis 2019.".encode("utf-8-sig")),
+    ],
+)
+def test_legacy_and_unicode_encodings_are_read_verbatim(tmp_path: Path, name: str, data: bytes) -> None:
+    (tmp_path / name).write_bytes(data)
+    docs, skipped = _load(tmp_path)
+    assert not skipped
+    assert "s’appelle Jean « Dupont » — depuis 2019." in docs[name].text  # type: ignore[attr-defined]
+
+
+def test_cyrillic_legacy_text_is_not_read_as_windows_1252(tmp_path: Path) -> None:
+    (tmp_path / "ru.txt").write_bytes("Привет, мир! Как дела? Всё хорошо, спасибо.".encode("cp1251"))
+    docs, _ = _load(tmp_path)
+    assert "Всё хорошо" in docs["ru.txt"].text  # type: ignore[attr-defined]
+
+
 def test_undecodable_text_is_reported(tmp_path: Path) -> None:
     import random
 
