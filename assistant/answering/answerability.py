@@ -132,10 +132,21 @@ class Assessment:
 
 
 def signals(
-    engine: SearchEngine, query: str, language: str, hits: list[Hit], readable: Set[str] | None = None
+    engine: SearchEngine,
+    query: str,
+    language: str,
+    hits: list[Hit],
+    readable: Set[str] | None = None,
+    *,
+    elsewhere: Set[str] = frozenset(),
 ) -> tuple[dict[str, float], list[str], set[str]]:
     """The :data:`FEATURES` of a search for ``query`` (in ``language``), the key words the corpus (the
-    ``readable`` documents, when given) never uses, and the stems the best passages hold."""
+    ``readable`` documents, when given) never uses, and the stems the best passages hold.
+
+    ``elsewhere``: the stems that the documents the asker could have searched use, when they chose some
+    (``--source``). A key word those use and the chosen ones do not is missing from the choice as written,
+    not paraphrased there.
+    """
     terms = question_terms(query, language)
     known = engine.known({t.stem for t in terms}, readable)
     if not hits:
@@ -178,7 +189,8 @@ def signals(
         "sentence_cover": max(coverage(terms, set(stems(content_words(text)))) for text in texts),
     }
     unknown = [t for t in terms if t.stem not in known and _checkable(t, hits[best_dense].chunk.language, bool(cross))]
-    return features, [t.word for t in unknown if _off_topic(engine, query, t.word, vectors[best])], top
+    missing = [t.word for t in unknown if t.stem in elsewhere or _off_topic(engine, query, t.word, vectors[best])]
+    return features, missing, top
 
 
 def _checkable(term: Term, passage_language: str, cross: bool) -> bool:
@@ -237,11 +249,17 @@ def shipped_model() -> Model:
 
 
 def assess(
-    engine: SearchEngine, query: str, language: str, hits: list[Hit], readable: Set[str] | None = None
+    engine: SearchEngine,
+    query: str,
+    language: str,
+    hits: list[Hit],
+    readable: Set[str] | None = None,
+    *,
+    elsewhere: Set[str] = frozenset(),
 ) -> Assessment:
     """How likely the passages ``hits`` found for ``query`` answer it, and which key words they lack (judged on
-    the ``readable`` documents only, when given)."""
-    features, missing, held = signals(engine, query, language, hits, readable)
+    the ``readable`` documents only, when given; ``elsewhere``: see :func:`signals`)."""
+    features, missing, held = signals(engine, query, language, hits, readable, elsewhere=elsewhere)
     terms = question_terms(query, language)
     missing = [as_written(word, query) for word in missing]
     # What a partial answer is about: the names held, else the one most informative key word ("organise" no).

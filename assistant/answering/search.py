@@ -247,6 +247,23 @@ class SearchEngine:
             return current.lexical.known(terms)
         return current.lexical.known(terms, np.isin([c.source for c in current.chunks], list(readable)))
 
+    def scope(
+        self, sources: Sequence[str] = (), readable: Set[str] | None = None, current: Snapshot | None = None
+    ) -> frozenset[str] | None:
+        """The documents a search covers: those ``sources`` choose among the ``readable`` ones (None: all).
+
+        Raises:
+            QuestionError: ``sources`` choose no indexed document (that the asker may read).
+        """
+        current = current or self.snapshot
+        if not sources and readable is None:
+            return None
+        pool = current.documents if readable is None else [s for s in current.documents if s in readable]
+        names = chosen(pool, sources) if sources else pool
+        if sources and not names:
+            raise QuestionError(f"no indexed document matches {', '.join(sources)}")
+        return frozenset(names)
+
     def search(
         self,
         query: str,
@@ -266,10 +283,8 @@ class SearchEngine:
         with self._lock:
             current, store = self.snapshot, self._store
         assert store is not None
-        pool = current.documents if readable is None else [s for s in current.documents if s in readable]
-        names = chosen(pool, sources) if sources else (None if readable is None else sorted(pool))
-        if sources and not names:
-            raise QuestionError(f"no indexed document matches {', '.join(sources)}")
+        scope = self.scope(sources, readable, current)
+        names = None if scope is None else sorted(scope)
         allowed = None if names is None else np.isin([c.source for c in current.chunks], names)
         size = len(current.chunks) if allowed is None else int(allowed.sum())
         if not size:
@@ -327,9 +342,12 @@ def retrieve(engine: SearchEngine, question: Question, query: str | None = None)
     """
     query = query or retrieval_query(question.text, question.history)
     hits = engine.search(query, sources=question.sources, readable=question.readable)
+    # What the documents searched never say is missing, even when others do (``--source``, a reader's folders).
+    scope = engine.scope(question.sources, question.readable)
     terms = set(tokenize(query))
-    score = relevance(hits, terms, engine.known(terms, question.readable), question.language)
-    judged = assess(engine, query, question.language, hits, question.readable)
+    score = relevance(hits, terms, engine.known(terms, scope), question.language)
+    elsewhere = engine.known(terms, question.readable) if question.sources else set()
+    judged = assess(engine, query, question.language, hits, scope, elsewhere=elsewhere)
     sure = answerable(judged.confidence, min_confidence(engine.settings))
     return Retrieved(question.text, question.language, query, hits, terms, score, sure, judged.confidence,
                      judged.missing, judged.present, question.sources)  # fmt: skip

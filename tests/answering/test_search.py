@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from assistant.answering.conversation import Question
 from assistant.answering.extractive import ExtractiveAnswerer
-from assistant.answering.search import DENSE_FLOOR, SearchEngine, scale_dense, scale_lexical
+from assistant.answering.search import DENSE_FLOOR, SearchEngine, retrieve, scale_dense, scale_lexical
 from assistant.config import Settings
 from assistant.errors import QuestionError
 from assistant.indexing.lexical import LexicalIndex
@@ -62,3 +63,10 @@ def test_search_limited_to_a_folder_takes_nothing_from_elsewhere(
     assert "lettre trimestrielle" in answer.answer and answer.sources == ["rapports/*.md"]
     with pytest.raises(QuestionError, match="no indexed document matches"):
         engine.search("réseau EUSARF", sources=("archives",))
+    # « Assises » is a word of the corpus, not of the chosen folder: it is missing there as written, not paraphrased.
+    assises = Question.parse("Qui organise les Assises nationales de la protection de l'enfance ?")
+    assert retrieve(engine, assises).missing == []
+    narrowed = retrieve(engine, replace(assises, sources=("rapports",)))
+    assert "Assises" in narrowed.missing
+    shown = ExtractiveAnswerer(engine).answer(narrowed)
+    assert shown.abstained and "documents choisis" in shown.answer
