@@ -73,17 +73,18 @@ class Question:
     def parse(
         cls,
         text: object,
-        history: Sequence[str] | None = None,
+        history: object = None,
         max_chars: int = MAX_QUESTION_CHARS,
         sources: object = None,
     ) -> Question:
         """Clean ``text`` and detect its language; ``sources`` limit the search to chosen documents.
 
         Raises:
-            QuestionError: see :func:`clean_question` and :func:`~assistant.answering.sources.clean_patterns`.
+            QuestionError: see :func:`clean_question` and :func:`~assistant.answering.sources.clean_patterns`;
+                ``history`` not a list of strings.
         """
         cleaned = clean_question(text, max_chars)
-        return cls(cleaned, tuple(history or ()), detect_language(cleaned), clean_patterns(sources))
+        return cls(cleaned, clean_history(history), detect_language(cleaned), clean_patterns(sources))
 
     @classmethod
     def of(cls, question: str | Question, history: Sequence[str] | None, max_chars: int) -> Question:
@@ -98,6 +99,26 @@ class Question:
         if history:
             raise ValueError("a Question carries its own history: pass none beside it")
         return question
+
+
+def clean_history(history: object) -> tuple[str, ...]:
+    """Earlier questions as given by a caller (an API client may send anything): a list of strings, or none.
+
+    >>> clean_history(["Qui organise les Assises ?"]), clean_history(None)
+    (('Qui organise les Assises ?',), ())
+    >>> clean_history("Qui organise les Assises ?")  # a string is not split into letters
+    Traceback (most recent call last):
+    assistant.errors.QuestionError: history must be a list of earlier questions (strings)
+    """
+    if history is None:
+        return ()
+    if (
+        isinstance(history, str | bytes)
+        or not isinstance(history, Sequence)
+        or not all(isinstance(h, str) for h in history)
+    ):
+        raise QuestionError("history must be a list of earlier questions (strings)")
+    return tuple(history)
 
 
 def is_follow_up(question: str) -> bool:

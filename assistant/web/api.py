@@ -68,6 +68,28 @@ def owner_of(request: gr.Request | None) -> str:
     return str(name) if name else "anonymous"
 
 
+MAX_PASSAGES = 20
+
+
+def passages_wanted(k: object) -> int:
+    """The ``k`` a search caller sent, as a number of passages (1 to 20; a larger one is capped).
+
+    >>> passages_wanted(3), passages_wanted("7"), passages_wanted(1000)
+    (3, 7, 20)
+
+    Raises:
+        QuestionError: not a whole number of at least 1 (``None``, ``"abc"``, ``1e400``, ``2.5``, ``0``).
+    """
+    wanted = 0
+    if isinstance(k, int) and not isinstance(k, bool):
+        wanted = k
+    elif (isinstance(k, float) and k.is_integer()) or (isinstance(k, str) and k.strip().isdecimal() and len(k) < 12):
+        wanted = int(k)  # JSON numbers may arrive as floats (5.0), form fields as text
+    if wanted < 1:
+        raise QuestionError(f"k must be a whole number of passages from 1 to {MAX_PASSAGES}")
+    return min(wanted, MAX_PASSAGES)
+
+
 class Api:
     """The functions served as API endpoints and MCP tools."""
 
@@ -122,9 +144,9 @@ class Api:
             asked = Question.parse(question, None, self.service.settings.max_question_chars, sources)
             self.service.engine.refresh()
             readable = self.service.readable(account_of(request, self.service.accounts))
-            hits = self.service.engine.search(asked.text, max(1, min(int(k), 20)), sources=asked.sources,
+            hits = self.service.engine.search(asked.text, passages_wanted(k), sources=asked.sources,
                                               readable=readable)  # fmt: skip
-        except (QuestionError, ValueError) as err:
+        except QuestionError as err:
             return {"question": question, "error": str(err)}
         passages = [Citation.of(n, h.chunk, h.score, (h.chunk.start, h.chunk.end)).as_json()
                     for n, h in enumerate(hits, start=1)]  # fmt: skip

@@ -77,6 +77,12 @@ def test_api_follow_up_abstention_and_bad_input(client: Client) -> None:
     assert none["abstained"] and none["citations"] == []
     empty = client.predict("   ", None, "auto", api_name="/ask")
     assert "empty" in empty["error"]
+    # A history sent as one string is refused, not searched letter by letter (« Q Qui est membre ? »).
+    spelled = client.predict("Quels réseaux ?", "Qui est membre ?", "extractive", None, api_name="/ask")
+    assert "history must be a list" in spelled["error"]
+    for k in ("abc", "0", "-2"):
+        assert "k must be a whole number" in client.predict("EuroCAN", None, k, api_name="/search")["error"]
+    assert len(client.predict("EuroCAN", None, "3", api_name="/search")["passages"]) == 3
     logged = [e for e in _audit() if e["channel"] == "api" and e["question"] == "What is the capital of Australia?"]
     assert logged and logged[-1]["abstained"] and logged[-1]["user"].startswith("anonymous (127.0.0.1")
 
