@@ -41,6 +41,19 @@ _LIST_QUESTION = re.compile(
 )
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_unicode(text: str) -> str:
+    """``text`` with lone surrogates (from bytes that were not UTF-8 on a command line, or ``"\\ud800"`` in
+    JSON) replaced by U+FFFD: they cannot be encoded, so they would fail later, deep in the search.
+
+    >>> valid_unicode("Qui organise \\udcff les Assises ?") == "Qui organise \\ufffd les Assises ?"
+    True
+    """
+    return _SURROGATE.sub("\ufffd", text)
+
+
 def clean_question(question: object, max_chars: int = MAX_QUESTION_CHARS) -> str:
     """Normalise whitespace and drop control characters (NUL included).
 
@@ -49,7 +62,7 @@ def clean_question(question: object, max_chars: int = MAX_QUESTION_CHARS) -> str
     """
     if not isinstance(question, str):
         raise QuestionError("the question must be text")
-    cleaned = normalize(question)
+    cleaned = normalize(valid_unicode(question))
     if not cleaned:
         raise QuestionError("the question is empty")
     if len(cleaned) > max_chars:
@@ -118,7 +131,7 @@ def clean_history(history: object) -> tuple[str, ...]:
         or not all(isinstance(h, str) for h in history)
     ):
         raise QuestionError("history must be a list of earlier questions (strings)")
-    return tuple(history)
+    return tuple(valid_unicode(h) for h in history)
 
 
 def is_follow_up(question: str) -> bool:

@@ -48,6 +48,15 @@ def test_unusable_questions_exit_2_with_a_message(onpe_settings: Settings, quest
     assert result.stderr.startswith("error: the question is")
 
 
+def test_a_question_with_bytes_that_are_not_utf8_is_answered(onpe_settings: Settings) -> None:
+    # A terminal in another encoding: Python hands the bytes \xff\xfe over as lone surrogates.
+    result = run(["ask", "--mode", "extractive", "--json", "Depuis quand les Assises \udcff\udcfe existent-elles ?"],
+                 onpe_settings)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert "2006" in answer["answer"] and "\ufffd" in answer["question"]
+
+
 def test_batch_mode_answers_each_line(onpe_settings: Settings) -> None:
     lines = [
         {"question": "Depuis quand les Assises existent-elles ?"},
