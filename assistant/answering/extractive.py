@@ -27,7 +27,7 @@ from assistant.answering.search import SearchEngine, retrieve
 from assistant.answering.types import Answer, Citation, Hit, Quote, Retrieved
 from assistant.indexing.lexical import tokenize
 from assistant.indexing.snapshot import Snapshot
-from assistant.ingest.chunks import Chunk, Span, opens_with_pronoun, overlaps, sentences_or_whole
+from assistant.ingest.chunks import Chunk, Span, opens_with_pronoun, overlaps, sentence_spans, sentences_or_whole
 from assistant.ingest.cleaning import Document
 
 INTRO = {"fr": "D’après les documents :", "en": "According to the documents:"}
@@ -183,6 +183,23 @@ def _quote_group(snap: Snapshot, hit: Hit, choose: Callable[[Chunk], Span], as_l
     return group
 
 
+def cut_marks(text: str, start: int, end: int) -> tuple[str, str]:
+    """ "… " and " …" for a quote of ``text`` that starts or ends inside one of its sentences: a passage's edge cut
+    a sentence too long for one passage (a list of thirty partners), and the quote must not pass for all of it.
+
+    >>> text = "Intro. Les membres : l’ADF, l’Anas, la Cnape et l’Unaf. Fin."
+    >>> cut_marks(text, 7, 30), cut_marks(text, 7, 55)
+    (('', ' …'), ('', ''))
+    """
+    paragraph = text.rfind("\n", 0, start) + 1
+    stop = text.find("\n", end)
+    stop = len(text) if stop < 0 else stop
+    spans = sentence_spans(text[paragraph:stop], paragraph)
+    head = start != paragraph and start not in {s for s, _ in spans}
+    tail = end != stop and end not in {e for _, e in spans}
+    return ("… " if head else ""), (" …" if tail else "")
+
+
 def _section_end(doc: Document, position: int) -> int:
     return next((b.start for b in doc.blocks if b.kind == "heading" and b.start > position), len(doc.text))
 
@@ -282,8 +299,10 @@ class ExtractiveAnswerer:
 
     def _compose(self, question: str, language: str, quotes: list[Quote]) -> Answer:
         citations, lines = [], []
+        documents = self.engine.snapshot.documents
         for n, (chunk, start, end, hit_score) in enumerate(quotes, 1):
-            lines.append(f"« {chunk.slice(start, end)} » [{n}]")
+            head, tail = cut_marks(documents[chunk.source].text, start, end) if chunk.source in documents else ("", "")
+            lines.append(f"« {head}{chunk.slice(start, end)}{tail} » [{n}]")
             citations.append(Citation.of(n, chunk, hit_score, (start, end)))
         body = f" {lines[0]}" if len(lines) == 1 else "".join(f"\n- {line}" for line in lines)
         # A quote is the document's own sentence: supported by construction.

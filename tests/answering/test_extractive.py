@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,7 +30,9 @@ def _check_citations(answer: Answer, answerer: ExtractiveAnswerer) -> None:
         text = documents[c.source].text
         assert text[c.start : c.end] == c.text
         assert c.start <= c.quote_start < c.quote_end <= c.end
-        assert f"« {text[c.quote_start : c.quote_end]} » [{c.n}]" in answer.answer
+        # "… " / " …" mark a quote that a passage's edge cut inside a sentence.
+        quote = re.escape(text[c.quote_start : c.quote_end])
+        assert re.search(rf"« (… )?{quote}( …)? » \[{c.n}\]", answer.answer)
 
 
 @pytest.mark.parametrize(
@@ -184,6 +187,21 @@ def test_every_candidate_is_scored_on_both_sides(
         assert hit.dense == pytest.approx(float(chunk_vector @ vector), abs=2e-3)
         assert hit.lexical == pytest.approx(float(bm25[engine.snapshot.position[hit.chunk.id]]))
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_a_sentence_cut_by_a_passage_edge_is_quoted_with_an_ellipsis(answerer: ExtractiveAnswerer) -> None:
+    # The Assises' committee is one sentence of thirty members, longer than a passage: its pieces are quoted.
+    answer = answerer.ask("Who organises the national child protection conference (Assises)?")
+    _check_citations(answer, answerer)
+    documents = answerer.engine.snapshot.documents
+    before = {c.n: documents[c.source].text[: c.quote_start].rstrip()[-1:] for c in answer.citations}
+    cut = [c for c in answer.citations if before[c.n].isalnum() or before[c.n] == ","]  # mid-sentence
+    assert cut, answer.answer  # a quote that starts inside the list sentence
+    for c in cut:
+        assert f"« … {documents[c.source].text[c.quote_start : c.quote_start + 20]}" in answer.answer
+    for c in answer.citations:  # whole sentences keep plain quotes
+        if documents[c.source].text[c.quote_start : c.quote_start + 10].startswith("Les Assises"):
+            assert f"« {documents[c.source].text[c.quote_start : c.quote_start + 20]}" in answer.answer
 
 
 def test_a_quoted_sentence_carries_the_question_subject(answerer: ExtractiveAnswerer) -> None:
