@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from assistant.answering.claims import ACRONYM
 from assistant.answering.types import Hit
 from assistant.indexing.lexical import content_words, stems
 from assistant.ingest.language import is_supported
@@ -188,7 +189,12 @@ def signals(
         "sentence_gain": float(similarity[best]) - dense[best_dense],
         "sentence_cover": max(coverage(terms, set(stems(content_words(text)))) for text in texts),
     }
-    unknown = [t for t in terms if t.stem not in known and _checkable(t, hits[best_dense].chunk.language, bool(cross))]
+    # A word written as an acronym (FOO, ADF) is a name in any language, whatever its frequency as a word.
+    names = {m.lower() for m in ACRONYM.findall(query)}
+    unknown = [
+        t for t in terms
+        if t.stem not in known and (t.word in names or _checkable(t, hits[best_dense].chunk.language, bool(cross)))
+    ]  # fmt: skip
     missing = [t.word for t in unknown if t.stem in elsewhere or _off_topic(engine, query, t.word, vectors[best])]
     return features, missing, top
 

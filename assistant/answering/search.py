@@ -348,6 +348,9 @@ def retrieve(engine: SearchEngine, question: Question, query: str | None = None)
     score = relevance(hits, terms, engine.known(terms, scope), question.language)
     elsewhere = engine.known(terms, question.readable) if question.sources else set()
     judged = assess(engine, query, question.language, hits, scope, elsewhere=elsewhere)
-    sure = answerable(judged.confidence, min_confidence(engine.settings))
+    # A key word the documents never use, and none they do in the passages found ("XYZQ ?", "FOO"): whatever
+    # they say is not about the question, so nothing is quoted.
+    unrelated = bool(judged.missing) and not judged.present
+    sure = answerable(judged.confidence, min_confidence(engine.settings)) and not unrelated
     return Retrieved(question.text, question.language, query, hits, terms, score, sure, judged.confidence,
                      judged.missing, judged.present, question.sources)  # fmt: skip
