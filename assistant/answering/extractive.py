@@ -9,7 +9,7 @@ Example (``engine`` a :class:`~assistant.answering.search.SearchEngine` over the
     >>> answer.mode, answer.abstained, "2006" in answer.answer
     ('extractive', False, True)
     >>> from assistant.answering.types import markers
-    >>> markers(answer.answer) == {c.n for c in answer.citations}
+    >>> markers(answer.answer, answer.mode) == {c.n for c in answer.citations}
     True
     >>> answerer.ask("Quelle est la météo à Brest demain ?").answer
     'Je n’ai pas trouvé la réponse dans les documents : ils ne mentionnent pas « météo », « Brest ».'

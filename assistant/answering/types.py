@@ -49,13 +49,23 @@ MARKER = re.compile(r"\[(\d+)\]")
 NOT_FOUND_MARK = "NOT_FOUND"
 
 
-def markers(text: str) -> set[int]:
-    """The citation numbers written in ``text``.
+# In an extractive answer a marker follows its quote's closing guillemet: a "[3]" inside a quote is the document's
+# own (a footnote, "publié en [1987]"), not a citation.
+QUOTE_MARKER = re.compile(r"(?<=» )\[(\d+)\]")
 
-    >>> sorted(markers("ESN [1], EUSARF [2][1]."))
-    [1, 2]
+
+def marker_pattern(mode: str) -> re.Pattern[str]:
+    """How citation markers are found in an answer of ``mode`` (see :data:`QUOTE_MARKER`)."""
+    return QUOTE_MARKER if mode == "extractive" else MARKER
+
+
+def markers(text: str, mode: str = "llm") -> set[int]:
+    """The citation numbers written in ``text`` (an answer of ``mode``).
+
+    >>> sorted(markers("ESN [1], EUSARF [2][1].")), markers("« Publié en [1987]. » [1]", "extractive")
+    ([1, 2], {1})
     """
-    return {int(n) for n in MARKER.findall(text)}
+    return {int(n) for n in marker_pattern(mode).findall(text)}
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ def first_document_rank(sources: list[str], spans: list[EvidenceSpan]) -> int | 
 
 def citation_scores(answer: Answer, spans: list[EvidenceSpan]) -> tuple[bool, float | None, float | None]:
     """Validity (markers and citations match), precision and recall against the evidence spans."""
-    valid = markers(answer.answer) == {c.n for c in answer.citations}
+    valid = markers(answer.answer, answer.mode) == {c.n for c in answer.citations}
     if not answer.citations or not spans:
         return valid, None, None
     precision = sum(any(s.overlaps(c.source, c.start, c.end) for s in spans) for c in answer.citations) / len(

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 
 from assistant.answering.answerability import level
-from assistant.answering.types import MARKER, Answer, Citation
+from assistant.answering.types import Answer, Citation, marker_pattern
 from assistant.ingest.chunks import label
 from assistant.ingest.cleaning import Document
 
@@ -65,11 +65,18 @@ def answer_markdown(answer: Answer, answer_id: int) -> str:
     ...                 claims=[{"text": "Oui, c’est possible.", "status": "partial", "citations": [1]}])
     >>> answer_markdown(answer, 1).splitlines()[0]
     'Oui, c’est possible \\[1\\] ⚠ *(la source pose une condition)*.'
+
+    A bracketed number inside a quote is the document's own, not a link to a citation:
+
+    >>> cited = Citation(1, "a.txt", "T", "", "L’album est publié en [1].", 0, 26, 1.0, 0, 26)
+    >>> quoted = Answer("q", "« L’album est publié en [1]. » [1]", False, "extractive", "fr", [cited])
+    >>> answer_markdown(quoted, 2).splitlines()[0]
+    '« L’album est publié en \\[1\\]. » [\\[1\\]](#cite-2-1)'
     """
     numbers = {c.n for c in answer.citations}
     parts, position = [], 0
     text = _marked(answer)
-    for match in MARKER.finditer(text):
+    for match in marker_pattern(answer.mode).finditer(text):  # a "[3]" inside a quote is the document's
         parts.append(escape_markdown(text[position : match.start()]))
         n = int(match.group(1))
         marker = f"\\[{n}\\]"

@@ -23,7 +23,7 @@ NETWORKS = ("ESN", "EuroCAN", "EUSARF", "ISPCAN")
 
 def _check_citations(answer: Answer, answerer: ExtractiveAnswerer) -> None:
     """Every [n] has its citation, and each citation points at the exact passage and quote."""
-    written = markers(answer.answer)
+    written = markers(answer.answer, answer.mode)
     assert written == {c.n for c in answer.citations}
     documents = answerer.engine.snapshot.documents
     for c in answer.citations:

@@ -36,7 +36,7 @@ def llm(onpe_settings: Settings, answerer: ExtractiveAnswerer) -> GenerativeAnsw
 
 def _check(answer: Answer) -> None:
     """Markers and citations agree, and every quote lies inside its passage."""
-    assert markers(answer.answer) == {c.n for c in answer.citations}
+    assert markers(answer.answer, answer.mode) == {c.n for c in answer.citations}
     for c in answer.citations:
         assert c.start <= c.quote_start < c.quote_end <= c.end
 

@@ -58,7 +58,7 @@ def _audit() -> list[dict[str, Any]]:
 
 
 def _markers(answer: dict[str, Any]) -> set[int]:
-    return markers(answer["answer"])
+    return markers(answer["answer"], answer["mode"])
 
 
 def test_api_answers_with_the_llm_and_citations(client: Client) -> None:
