@@ -348,7 +348,7 @@ def retrieve(engine: SearchEngine, question: Question, query: str | None = None)
     score = relevance(hits, terms, engine.known(terms, scope), question.language)
     elsewhere = engine.known(terms, question.readable) if question.sources else set()
     judged = assess(engine, query, question.language, hits, scope, elsewhere=elsewhere)
-    # A key word the documents never use, and none they do in the passages found ("XYZQ ?", "FOO"): whatever
+    # A key word the documents never use, and none they do in the passages found ("XYZQ ?"): whatever
     # they say is not about the question, so nothing is quoted.
     unrelated = bool(judged.missing) and not judged.present
     sure = answerable(judged.confidence, min_confidence(engine.settings)) and not unrelated
