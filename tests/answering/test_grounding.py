@@ -117,17 +117,19 @@ def test_model_reply_without_support_gives_the_quotes_with_a_notice(
     assert any("EuroCAN" in c.text for c in answer.citations)
 
 
+@pytest.mark.parametrize("reply", ["NOT_FOUND", "The Moon is made of cheese [1]."])
 def test_model_not_found_is_trusted_when_retrieval_is_not_clearly_confident(
-    answerer: ExtractiveAnswerer, monkeypatch: pytest.MonkeyPatch
+    answerer: ExtractiveAnswerer, monkeypatch: pytest.MonkeyPatch, reply: str
 ) -> None:
-    """Below the clear confidence, the model's "not found" stands: an honest abstention."""
+    """Below the clear confidence, the model's "not found", or a reply the passages do not support at all,
+    stands: an honest abstention, not quotes the model could not answer from."""
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
     from assistant.answering import answerability
     from assistant.answering.generative import GenerativeAnswerer
 
     monkeypatch.setattr(answerability, "CLEAR_CONFIDENCE", 1.01)
-    chat = FakeListChatModel(responses=["NOT_FOUND"])
+    chat = FakeListChatModel(responses=[reply])
     answer = GenerativeAnswerer(answerer.engine, chat, answerer).ask("Who funds the EuroCAN network?")
     assert answer.abstained and answer.citations == [] and answer.mode == "llm"
 
