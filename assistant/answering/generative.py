@@ -1,11 +1,11 @@
 """Generated answers: the language model writes, the grounding check decides what is shown.
 
 Retrieval and abstention are those of :func:`~assistant.answering.search.retrieve`, as in the
-extractive mode; the model's own "not found" also abstains unless retrieval is clearly confident
-(:func:`~assistant.answering.answerability.clearly_answerable`). The model sees only the passages
-worth quoting; its answer is checked sentence by sentence (:mod:`assistant.answering.grounding`).
-When nothing valid remains, or the model cannot be reached, the extractive answer is given instead,
-with a notice.
+extractive mode; the model's own "not found", or a reply of which nothing valid remains, also abstains
+unless retrieval is clearly confident (:func:`~assistant.answering.answerability.clearly_answerable`:
+then the extractive answer is given instead, with a notice). The model sees only the passages worth
+quoting; its answer is checked sentence by sentence (:mod:`assistant.answering.grounding`). When the
+model cannot be reached, the extractive answer is given, with a notice.
 
 Usage: ``GenerativeAnswerer(engine, load_chat_model(settings))``; :meth:`GenerativeAnswerer.stream`
 yields the model's text as it comes, then the checked :class:`~assistant.answering.types.Answer`.
