@@ -82,8 +82,12 @@ def test_across_languages_only_words_of_both_languages_can_be_missing(answerer: 
 
 def test_the_threshold_is_a_setting(onpe_settings: Settings, embeddings: SentenceTransformerEmbeddings) -> None:
     engine = SearchEngine.open(onpe_settings.with_(min_confidence=0.0), embeddings)
-    answered = ExtractiveAnswerer(engine).ask(UNANSWERABLE[0])
+    answered = ExtractiveAnswerer(engine).ask(UNANSWERABLE[1])
     assert not answered.abstained and answered.confidence < min_confidence(onpe_settings)
+    # Whatever the threshold, key words the documents never use with none found in the passages ("météo",
+    # "Brest"): nothing quoted would be about the question.
+    unrelated = ExtractiveAnswerer(engine).ask(UNANSWERABLE[0])
+    assert unrelated.abstained and unrelated.missing == ["météo", "Brest"]
 
 
 def test_the_shipped_model_reads_the_current_signals_and_says_how_it_was_measured() -> None:
