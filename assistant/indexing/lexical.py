@@ -37,15 +37,18 @@ _STOPWORDS = frozenset(STOPWORDS_FRENCH) | frozenset(STOPWORDS_EN) | _QUESTION_W
 # better on PIAF in the hybrid (README, "How the settings were chosen").
 BM25_PARAMS = {"k1": 0.9, "b": 0.4}
 # Stored in the snapshot: an index built with other tokenization or parameters gets its BM25 rebuilt.
-VERSION = f"bm25s-lucene-k1={BM25_PARAMS['k1']}-b={BM25_PARAMS['b']}-snowball-fr"
+VERSION = f"bm25s-lucene-k1={BM25_PARAMS['k1']}-b={BM25_PARAMS['b']}-snowball-fr-ligatures"
+# French writes « sœur », « œuvre », « ex æquo »; people type « soeur » (no key for œ): both must match.
+# NFD leaves ligatures whole, so they are spelt out first.
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
 # What ``bm25s.BM25.save`` writes (numpy backend).
 _SAVED_FILES = ("params.index.json", "vocab.index.json", "data.csc.index.npy", "indices.csc.index.npy",
                 "indptr.csc.index.npy")  # fmt: skip
 
 
 def fold(text: str) -> str:
-    """Lowercase without accents: ``Réseaux`` → ``reseaux``."""
-    decomposed = unicodedata.normalize("NFD", text.lower())
+    """Lowercase without accents or ligatures: ``Réseaux`` → ``reseaux``, ``Sœur`` → ``soeur``."""
+    decomposed = unicodedata.normalize("NFD", text.lower().translate(_LIGATURES))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
@@ -64,8 +67,12 @@ def content_words(text: str) -> list[str]:
 
 
 def stems(words: list[str]) -> list[str]:
-    """``words`` stemmed (French Snowball) then accent-folded, in order."""
-    return [fold(stem) for stem in _stemmer().stemWords(words)]
+    """``words`` stemmed (French Snowball) then accent-folded, in order; « œuvres » and « oeuvres » alike.
+
+    >>> stems(["œuvres", "oeuvres", "Sœur", "soeur"])
+    ['oeuvr', 'oeuvr', 'soeur', 'soeur']
+    """
+    return [fold(stem) for stem in _stemmer().stemWords([w.lower().translate(_LIGATURES) for w in words])]
 
 
 def tokenize(text: str) -> list[str]:
