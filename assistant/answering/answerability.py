@@ -77,7 +77,9 @@ CONTENT_INFORMATION = 1.5
 SHARED_WORD = MAX_INFORMATION - 3.0
 SHARED_GAP = 1.0
 # How much closer the best sentence must come to the question once a word is dropped for that word to be
-# off its topic. Set on the ONPE set's 18 questions with a word the corpus never uses: not a measured result.
+# off its topic. A trade-off, swept on the calibration fit split (eval/sweep_off_topic.py, 1,583 questions):
+# 0.0 would name a missing word for 6 points more near-fact questions but wrongly for 6.2 % of answerable ones;
+# 0.005 keeps that to 3.3 % (held-out split: 3.0 %, near-fact 0.26, near-domain 0.59 abstained or warned).
 OFF_TOPIC = 0.005
 TOP = 3
 MODEL_FILE = "answerability.json"
@@ -130,6 +132,9 @@ class Assessment:
     confidence: float
     missing: list[str]
     present: list[str] = field(default_factory=list)
+    # Each key word the corpus never uses, with how much nearer the best sentence comes to the question
+    # with it than without (below -OFF_TOPIC: reported missing; -inf: other documents use it).
+    margins: dict[str, float] = field(default_factory=dict)
 
 
 def signals(
@@ -140,9 +145,10 @@ def signals(
     readable: Set[str] | None = None,
     *,
     elsewhere: Set[str] = frozenset(),
-) -> tuple[dict[str, float], list[str], set[str]]:
+) -> tuple[dict[str, float], dict[str, float], set[str]]:
     """The :data:`FEATURES` of a search for ``query`` (in ``language``), the key words the corpus (the
-    ``readable`` documents, when given) never uses, and the stems the best passages hold.
+    ``readable`` documents, when given) never uses with their :func:`topic_margin`, and the stems the best
+    passages hold.
 
     ``elsewhere``: the stems that the documents the asker could have searched use, when they chose some
     (``--source``). A key word those use and the chosen ones do not is missing from the choice as written,
@@ -151,7 +157,7 @@ def signals(
     terms = question_terms(query, language)
     known = engine.known({t.stem for t in terms}, readable)
     if not hits:
-        return dict.fromkeys(FEATURES, 0.0), [t.word for t in terms if t.weight >= KEY_INFORMATION], set()
+        return dict.fromkeys(FEATURES, 0.0), {t.word: -math.inf for t in terms if t.weight >= KEY_INFORMATION}, set()
     passages = [set(stems(content_words(h.chunk.embedding_text()))) for h in hits[:TOP]]
     top = set().union(*passages)
     dense = [h.dense for h in hits]
@@ -195,8 +201,11 @@ def signals(
         t for t in terms
         if t.stem not in known and (t.word in names or _checkable(t, hits[best_dense].chunk.language, bool(cross)))
     ]  # fmt: skip
-    missing = [t.word for t in unknown if t.stem in elsewhere or _off_topic(engine, query, t.word, vectors[best])]
-    return features, missing, top
+    margins = {
+        t.word: -math.inf if t.stem in elsewhere else topic_margin(engine, query, t.word, vectors[best])
+        for t in unknown
+    }
+    return features, margins, top
 
 
 def _checkable(term: Term, passage_language: str, cross: bool) -> bool:
@@ -209,14 +218,17 @@ def _checkable(term: Term, passage_language: str, cross: bool) -> bool:
     return information(term.word, passage_language) <= min(SHARED_WORD, term.weight + SHARED_GAP)
 
 
-def _off_topic(engine: SearchEngine, query: str, word: str, sentence: np.ndarray) -> bool:
-    """Whether the best sentence is closer to the question without ``word``: it is not about that word.
+def topic_margin(engine: SearchEngine, query: str, word: str, sentence: np.ndarray) -> float:
+    """How much nearer ``sentence`` comes to the question with ``word`` than without it.
 
     Users paraphrase (``existent`` for ``depuis 2006``): a word the corpus never uses is reported only
-    when the passage found is, in meaning too, not about it.
+    when the passage found is, in meaning too, not about it (a margin below ``-OFF_TOPIC``). A question that
+    is nothing but that word ("FOO") has nothing else a passage could be about: -inf.
     """
     without = re.sub(rf"\b{re.escape(word)}\b", " ", query, flags=re.IGNORECASE)
-    return float(sentence @ engine.query_vector(query) - sentence @ engine.query_vector(without)) < -OFF_TOPIC
+    if not content_words(without):
+        return -math.inf
+    return float(sentence @ engine.query_vector(query) - sentence @ engine.query_vector(without))
 
 
 class Model:
@@ -265,9 +277,9 @@ def assess(
 ) -> Assessment:
     """How likely the passages ``hits`` found for ``query`` answer it, and which key words they lack (judged on
     the ``readable`` documents only, when given; ``elsewhere``: see :func:`signals`)."""
-    features, missing, held = signals(engine, query, language, hits, readable, elsewhere=elsewhere)
+    features, margins, held = signals(engine, query, language, hits, readable, elsewhere=elsewhere)
     terms = question_terms(query, language)
-    missing = [as_written(word, query) for word in missing]
+    missing = [as_written(word, query) for word, margin in margins.items() if margin < -OFF_TOPIC]
     # What a partial answer is about: the names held, else the one most informative key word ("organise" no).
     held_terms = sorted((t for t in terms if t.weight >= KEY_INFORMATION and t.stem in held), key=lambda t: -t.weight)
     about = [t for t in held_terms if t.weight >= NAME_INFORMATION] or held_terms[:1]
@@ -275,8 +287,8 @@ def assess(
     # Nothing to look for (only stop words, a lone letter, "Since when?"), or a language the signals were not
     # fitted on: no passage can be said to answer.
     if not hits or all(t.weight < CONTENT_INFORMATION for t in terms) or not is_supported(query):
-        return Assessment(features, 0.0, missing, present)
-    return Assessment(features, shipped_model().probability(features), missing, present)
+        return Assessment(features, 0.0, missing, present, margins)
+    return Assessment(features, shipped_model().probability(features), missing, present, margins)
 
 
 def as_written(word: str, text: str) -> str:

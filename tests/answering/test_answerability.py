@@ -132,6 +132,7 @@ def test_bad_questions_get_a_clear_answer_or_abstention(onpe_settings: Settings)
         "a",  # a single character
         "XQZT ?",  # a bare acronym the corpus does not know
         "XYZQ",  # another, read as English: no passage holds a word of it, so none is quoted
+        "FOO",  # a word e5 finds close to a passage: a question that is only that word is not about the passage
         "¿Cuál es el presupuesto anual del observatorio?",  # a third language
         "Wie viele Kinder leben in Heimen?",
         buried,
@@ -142,13 +143,14 @@ def test_bad_questions_get_a_clear_answer_or_abstention(onpe_settings: Settings)
     assert result.returncode == 0, result.stderr
     replies = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(replies) == len(questions)
-    for reply in replies[:6]:
+    for reply in replies[:7]:
         assert reply["abstained"] is True and reply["citations"] == [], reply
         assert reply["answer"].startswith(("Je n’ai pas trouvé la réponse dans les documents", "The answer is not in"))
     assert "XQZT" in replies[2]["missing"]  # named as written: "they do not mention « XQZT »"
     assert "XYZQ" in replies[3]["missing"] and "XYZQ" in replies[3]["answer"]
-    assert "error" not in replies[6] and 0.0 <= replies[6]["confidence"] <= 1.0
-    assert replies[7]["error"].startswith("the question is too long")
+    assert replies[4]["missing"] == ["FOO"]
+    assert "error" not in replies[7] and 0.0 <= replies[7]["confidence"] <= 1.0
+    assert replies[8]["error"].startswith("the question is too long")
 
 
 def test_one_passage_found_is_not_a_standout(
