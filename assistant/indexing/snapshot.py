@@ -16,6 +16,7 @@ Example (``settings`` name an indexed corpus):
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import time
@@ -27,11 +28,13 @@ import numpy as np
 
 from assistant.errors import IndexBroken, IndexMissing
 from assistant.indexing import sentence_vectors
+from assistant.indexing.lexical import VERSION as LEXICAL_VERSION
 from assistant.indexing.lexical import LexicalIndex
 from assistant.ingest.chunks import Chunk
 from assistant.ingest.cleaning import Block, Document
 
 FORMAT_VERSION = 1
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -219,13 +222,22 @@ def load(index_dir: Path, path: Path | None = None, meta: Meta | None = None) ->
             chunks = [Chunk(**json.loads(line)) for line in handle if line.strip()]
         with (path / "documents.jsonl").open(encoding="utf-8") as handle:
             documents = {d.source: d for d in (_document_from(json.loads(x)) for x in handle if x.strip())}
-        lexical = LexicalIndex.load(path / "bm25", len(chunks))
+        lexical = _lexical(path, meta, chunks)
         sentences = sentence_vectors.load(path)
     except (OSError, ValueError, TypeError, KeyError, EOFError) as err:
         raise IndexBroken(
             f"the index in {index_dir} is damaged ({err.__class__.__name__}): run `assistant index --rebuild`"
         ) from err
     return Snapshot(name=path.name, meta=meta, chunks=chunks, lexical=lexical, documents=documents, sentences=sentences)
+
+
+def _lexical(path: Path, meta: Meta, chunks: list[Chunk]) -> LexicalIndex:
+    """The snapshot's BM25 index; rebuilt in memory when an older tokenization made it (questions are tokenized
+    the new way: « soeur » would miss « sœur »), until ``assistant index`` writes it again."""
+    if meta.lexical == LEXICAL_VERSION:
+        return LexicalIndex.load(path / "bm25", len(chunks))
+    log.warning("the index's keyword side is from an older version: rebuilt in memory; run `assistant index`")
+    return LexicalIndex.build([c.embedding_text() for c in chunks])
 
 
 def reusable_sentences(index_dir: Path) -> dict[str, np.ndarray]:

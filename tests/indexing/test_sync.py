@@ -151,6 +151,30 @@ def test_new_lexical_settings_rebuild_bm25_without_reembedding(
     assert snapshot.load_meta(settings.index_dir).lexical == "bm25-other-parameters"
 
 
+def test_an_index_from_an_older_tokenization_is_searched_the_new_way_until_reindexed(
+    tmp_path: Path, make_settings: MakeSettings, embeddings: SentenceTransformerEmbeddings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    """Questions are tokenized the current way; BM25 tokens written by an older version would not match them
+    (« soeur » against « sœur »): they are rebuilt in memory, with a warning to reindex."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "famille.txt").write_text("Sa sœur aînée dirige le conseil de famille.", encoding="utf-8")
+    (corpus / "autre.txt").write_text("Le budget annuel est voté en décembre.", encoding="utf-8")
+    settings = make_settings(corpus)
+    sync(settings, embeddings=embeddings, progress=False)
+    path = snapshot.committed(settings.index_dir)
+    meta = path / "meta.json"
+    meta.write_text(meta.read_text(encoding="utf-8").replace('"lexical": "', '"lexical": "older-'), encoding="utf-8")
+    for written in (path / "bm25").iterdir():  # the old files are not read
+        written.write_text("not an index", encoding="utf-8")
+    hits = SearchEngine.open(settings, embeddings).search("Qui est la soeur aînée ?", k=2)
+    assert hits[0].chunk.source == "famille.txt" and hits[0].lexical > 0
+    assert "run `assistant index`" in caplog.text
+    assert sync(settings, embeddings=embeddings, progress=False).embedded == 0  # reindexing rewrites BM25 only
+    assert snapshot.load_meta(settings.index_dir).lexical.startswith("bm25s-")
+
+
 def test_a_snapshot_pruned_while_it_is_read_gives_way_to_the_new_one(
     corpus_copy: Path,
     make_settings: MakeSettings,
