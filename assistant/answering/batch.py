@@ -4,9 +4,10 @@ A request is ``{"question": str, "history": [str], "sources": [pattern]}`` (hist
 A line that cannot be answered gives an ``{"error": …}`` object in its place, so the output keeps one line per request.
 
 Example (``answerer`` an :class:`~assistant.answering.extractive.ExtractiveAnswerer`):
-    >>> lines = ['{"question": "Qu\\'est-ce que EuroCAN ?"}', "", '{"question": " "}', "[1, 2]"]
+    >>> lines = ['{"question": "Qu\\'est-ce que EuroCAN ?"}', "", '{"question": " "}', "[1, 2]",
+    ...          '{"question": "Qui ?", "history": "Qui organise les Assises ?"}']
     >>> [sorted(reply)[:2] for reply in answer_lines(answerer, lines, 2000)]
-    [['abstained', 'answer'], ['error', 'question'], ['error']]
+    [['abstained', 'answer'], ['error', 'question'], ['error'], ['error', 'question']]
 """
 
 from __future__ import annotations
@@ -25,8 +26,6 @@ def _request(line: str) -> dict[str, Any]:
     request = json.loads(line)
     if not isinstance(request, dict):
         raise ValueError("expected an object")
-    if not isinstance(request.get("history") or [], list):
-        raise ValueError("history must be a list of strings")
     return request
 
 
@@ -43,9 +42,10 @@ def answer_lines(
         except ValueError as err:  # json.JSONDecodeError included
             yield {"error": f"invalid input line: {err}"}
             continue
-        history = [str(h) for h in request.get("history") or []]
         try:
-            asked = Question.parse(str(request.get("question", "")), history, max_chars, request.get("sources"))
+            asked = Question.parse(
+                str(request.get("question", "")), request.get("history"), max_chars, request.get("sources")
+            )
             answer = answerer.ask(asked)
             if on_answer is not None:
                 on_answer(answer)
