@@ -34,7 +34,7 @@ import numpy as np
 
 from assistant.answering.claims import ACRONYM
 from assistant.answering.types import Hit
-from assistant.indexing.lexical import content_words, stems
+from assistant.indexing.lexical import content_words, fold, stems
 from assistant.ingest.language import is_supported
 
 if TYPE_CHECKING:
@@ -201,11 +201,27 @@ def signals(
         t for t in terms
         if t.stem not in known and (t.word in names or _checkable(t, hits[best_dense].chunk.language, bool(cross)))
     ]  # fmt: skip
+    if unknown:
+        # « entretiennent » where the passages write « entretient »: another form of a word they use, not a new word.
+        held_lemmas = {lemma(w) for h in hits[:TOP] for w in content_words(h.chunk.embedding_text())}
+        unknown = [t for t in unknown if lemma(t.word) not in held_lemmas]
     margins = {
         t.word: -math.inf if t.stem in elsewhere else topic_margin(engine, query, t.word, vectors[best])
         for t in unknown
     }
     return features, margins, top
+
+
+@lru_cache(maxsize=100_000)
+def lemma(word: str) -> str:
+    """The French dictionary form of ``word`` (simplemma's tables: offline, no model), accents folded.
+
+    >>> lemma("entretiennent"), lemma("entretient"), lemma("salariés")
+    ('entretenir', 'entretenir', 'salarie')
+    """
+    import simplemma
+
+    return fold(simplemma.lemmatize(word, lang="fr"))
 
 
 def _checkable(term: Term, passage_language: str, cross: bool) -> bool:

@@ -170,3 +170,26 @@ def test_one_passage_found_is_not_a_standout(
     assert unrelated.abstained and unrelated.confidence < 0.2
     related = answerer.ask("Que prévoit le protocole Zéphyr ?")
     assert not related.abstained and "réunion mensuelle" in related.answer
+
+
+def test_another_form_of_a_word_the_passages_use_is_not_missing(
+    tmp_path: Path, make_settings: Callable[..., Settings], embeddings: SentenceTransformerEmbeddings
+) -> None:
+    """« travaillent » and « entretiennent » stem apart from « travaille » and « entretient »: the passages use those
+    words, so they are not named as missing; a word no passage uses in any form still is."""
+    from assistant.indexing.sync import sync
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "note.txt").write_text(
+        "L'observatoire entretient des liens avec les départements. Chaque chargé d'études travaille à Paris.",
+        encoding="utf-8",
+    )
+    (corpus / "autre.txt").write_text("Le conseil se réunit chaque mois pour voter le budget annuel.", encoding="utf-8")
+    settings = make_settings(corpus)
+    sync(settings, embeddings=embeddings, progress=False)
+    engine = SearchEngine.open(settings, embeddings)
+    asked = "Avec qui l'observatoire entretiennent-ils des liens, et où travaillent les salariés ?"
+    judged = assess(engine, asked, "fr", engine.search(asked))
+    assert "entretiennent" not in judged.margins and "travaillent" not in judged.margins
+    assert "salariés" in judged.margins  # no form of it in the passages
