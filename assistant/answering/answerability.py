@@ -78,8 +78,8 @@ SHARED_WORD = MAX_INFORMATION - 3.0
 SHARED_GAP = 1.0
 # How much closer the best sentence must come to the question once a word is dropped for that word to be
 # off its topic. A trade-off, swept on the calibration fit split (eval/sweep_off_topic.py, 1,583 questions):
-# 0.0 would name a missing word for 6 points more near-fact questions but wrongly for 6.2 % of answerable ones;
-# 0.005 keeps that to 3.3 % (held-out split: 3.0 %, near-fact 0.26, near-domain 0.59 abstained or warned).
+# 0.0 would name a missing word for 6 points more near-fact questions but wrongly for 5.5 % of answerable ones;
+# 0.005 keeps that to 2.8 % (held-out split: 3.0 %, near-fact 0.26, near-domain 0.59 abstained or warned).
 OFF_TOPIC = 0.005
 TOP = 3
 MODEL_FILE = "answerability.json"
