@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from assistant.answering.claims import ACRONYM
+from assistant.answering.conversation import asks_nothing
 from assistant.answering.types import Hit
 from assistant.indexing.lexical import content_words, fold, stems
 from assistant.ingest.language import is_supported
@@ -300,9 +301,10 @@ def assess(
     held_terms = sorted((t for t in terms if t.weight >= KEY_INFORMATION and t.stem in held), key=lambda t: -t.weight)
     about = [t for t in held_terms if t.weight >= NAME_INFORMATION] or held_terms[:1]
     present = [as_written(t.word, query) for t in about]
-    # Nothing to look for (only stop words, a lone letter, "Since when?"), or a language the signals were not
-    # fitted on: no passage can be said to answer.
-    if not hits or all(t.weight < CONTENT_INFORMATION for t in terms) or not is_supported(query):
+    # Nothing to look for (only stop words, a lone letter, "Since when?", thanks), or a language the signals were
+    # not fitted on: no passage can be said to answer.
+    nothing = all(t.weight < CONTENT_INFORMATION for t in terms) or asks_nothing(query)
+    if not hits or nothing or not is_supported(query):
         return Assessment(features, 0.0, missing, present, margins)
     return Assessment(features, shipped_model().probability(features), missing, present, margins)
 

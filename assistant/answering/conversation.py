@@ -36,6 +36,11 @@ _FOLLOW_UP = re.compile(
     re.IGNORECASE,
 )
 FOLLOW_UP_MAX_WORDS = 4
+# Words that thank or acknowledge: a message made of them only ("merci", "ok") asks nothing of the conversation.
+_COURTESY = frozenset({
+    "merci", "thanks", "thank", "you", "ok", "okay", "d", "accord", "daccord", "bonjour", "bonsoir", "hello", "hi",
+    "salut", "super", "parfait", "génial", "cool", "bravo", "beaucoup", "much", "lot", "a",
+})  # fmt: skip
 _LIST_QUESTION = re.compile(
     r"\b(which|what are|list|name the|quels|quelles|lesquels|lesquelles|liste|citez|énumérez)\b", re.I
 )
@@ -134,12 +139,28 @@ def clean_history(history: object) -> tuple[str, ...]:
     return tuple(valid_unicode(h) for h in history)
 
 
+def asks_nothing(message: str) -> bool:
+    """Whether ``message`` has no word ("???", emoji) or only thanks ("Merci !", "ok"): nothing to look for.
+
+    >>> asks_nothing("👍"), asks_nothing("Merci beaucoup !"), asks_nothing("Et où ?")
+    (True, True, False)
+    """
+    return all(w in _COURTESY for w in re.findall(r"[^\W_]+", message.lower()))
+
+
 def is_follow_up(question: str) -> bool:
     """Does the question lean on the conversation (pronoun, "and…", or too short to stand alone)?
 
+    A message without a word ("???", emoji) or of thanks only ("Merci !") does not: borrowing the
+    conversation's subject would answer the earlier question again, confidently.
+
     >>> is_follow_up("Who funds it?"), is_follow_up("Which networks is ONPE a member of?")
     (True, False)
+    >>> is_follow_up("???"), is_follow_up("😀🔥"), is_follow_up("Merci beaucoup !"), is_follow_up("Et où ?")
+    (False, False, False, True)
     """
+    if asks_nothing(question):
+        return False
     return bool(_FOLLOW_UP.search(question)) or len(question.split()) <= FOLLOW_UP_MAX_WORDS
 
 
@@ -182,6 +203,24 @@ def retrieval_query(question: str, history: Sequence[str] | None = None) -> str:
     if not history or not is_follow_up(question):
         return question
     return f"{subject(history)} {question}"
+
+
+def asked_about(words: list[str], question: str, query: str) -> list[str]:
+    """Those of ``words`` (found in the search ``query``) that ``question`` asks about.
+
+    A follow-up that names a subject of its own does not ask about the words it borrowed: after "What is the
+    weather in Brest?", « Et l'ISPCAN ? » must not be told the documents never mention Brest. One without
+    a name of its own ("And its budget?") asks about the borrowed subject too.
+
+    >>> asked_about(["Brest", "weather"], "Et l'ISPCAN ?", "Brest Et l'ISPCAN ?")
+    []
+    >>> asked_about(["FOO", "budget"], "Et son budget ?", "FOO Et son budget ?")
+    ['FOO', 'budget']
+    """
+    if query == question or not names(question):
+        return words
+    own = set(tokenize(question))
+    return [w for w in words if set(tokenize(w)) & own]
 
 
 _ASKING = re.compile(

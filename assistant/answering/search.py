@@ -30,7 +30,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from assistant.answering.answerability import answerable, assess, min_confidence, relevance
-from assistant.answering.conversation import Question, retrieval_query
+from assistant.answering.conversation import Question, asked_about, retrieval_query
 from assistant.answering.sources import chosen
 from assistant.answering.types import Hit, Retrieved
 from assistant.config import Settings
@@ -350,7 +350,8 @@ def retrieve(engine: SearchEngine, question: Question, query: str | None = None)
     judged = assess(engine, query, question.language, hits, scope, elsewhere=elsewhere)
     # A key word the documents never use, and none they do in the passages found ("XYZQ ?"): whatever
     # they say is not about the question, so nothing is quoted.
-    unrelated = bool(judged.missing) and not judged.present
+    missing = asked_about(judged.missing, question.text, query)
+    unrelated = bool(missing) and not judged.present
     sure = answerable(judged.confidence, min_confidence(engine.settings)) and not unrelated
     return Retrieved(question.text, question.language, query, hits, terms, score, sure, judged.confidence,
-                     judged.missing, judged.present, question.sources)  # fmt: skip
+                     missing, judged.present, question.sources)  # fmt: skip

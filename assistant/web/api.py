@@ -71,6 +71,23 @@ def owner_of(request: gr.Request | None) -> str:
 MAX_PASSAGES = 20
 
 
+def mode_wanted(mode: object) -> str:
+    """The answer mode an API caller asked for: one of ``auto``, ``llm``, ``extractive``, or the chat's own labels.
+
+    >>> mode_wanted(None), mode_wanted("extractive"), mode_wanted("Extractif"), mode_wanted("automatique")
+    ('auto', 'extractive', 'extractive', 'auto')
+
+    Raises:
+        QuestionError: any other value (it used to mean the language model, silently).
+    """
+    if mode is None:
+        return "auto"
+    named = {m: m for m in MODE_LABELS} | {label.lower(): m for m, label in MODE_LABELS.items()}
+    if isinstance(mode, str) and mode.strip().lower() in named:
+        return named[mode.strip().lower()]
+    raise QuestionError(f"unknown mode {str(mode)[:40]!r}: use auto, llm or extractive")
+
+
 def passages_wanted(k: object) -> int:
     """The ``k`` a search caller sent, as a number of passages (1 to 20; a larger one is capped).
 
@@ -120,7 +137,7 @@ class Api:
         try:
             asked = Question.parse(question, history, self.service.settings.max_question_chars, sources)
             asked = replace(asked, readable=self.service.readable(account_of(request, self.service.accounts)))
-            answer = self.service.answer(asked, mode if mode in MODE_LABELS else "auto")
+            answer = self.service.answer(asked, mode_wanted(mode))
         except QuestionError as err:
             return {"question": question, "error": str(err)}
         self.service.record(answer, user_of(request), "api")

@@ -237,3 +237,24 @@ def test_an_acronym_and_its_expansion_name_the_same_subject(
     sync(settings, embeddings=embeddings, progress=False)
     answer = ExtractiveAnswerer(SearchEngine.open(settings, embeddings)).ask("Quels sont les horaires du SNATED ?")
     assert not answer.abstained and "jour et nuit" in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize("message", ["???", "😀🔥👶", "Merci beaucoup !", "ok"])
+def test_a_message_without_a_question_does_not_answer_the_earlier_one(
+    answerer: ExtractiveAnswerer, message: str
+) -> None:
+    """It did: "???" after « Qui organise les Assises ? » quoted the organisers again at « confiance moyenne »."""
+    answer = answerer.ask(message, ["Qui organise les Assises ?"])
+    assert answer.query == message
+    assert answer.abstained and not answer.citations
+
+
+def test_a_follow_up_with_its_own_subject_is_not_told_what_the_earlier_question_lacked(
+    answerer: ExtractiveAnswerer,
+) -> None:
+    """« Et l'ISPCAN ? » after a question about Brest's weather was told the documents never mention Brest."""
+    answer = answerer.ask("Et l'ISPCAN ?", ["What is the weather in Brest?"])
+    assert not answer.abstained and "ISPCAN" in answer.answer
+    assert answer.missing == [] and "Brest" not in answer.answer and "brest" not in answer.answer
+    borrowed = answerer.ask("Et son budget ?", ["Qu'est-ce que l'ISPCAN ?"])  # no subject of its own
+    assert borrowed.missing == ["budget"]

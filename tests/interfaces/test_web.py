@@ -80,6 +80,14 @@ def test_api_follow_up_abstention_and_bad_input(client: Client) -> None:
     # A history sent as one string is refused, not searched letter by letter (« Q Qui est membre ? »).
     spelled = client.predict("Quels réseaux ?", "Qui est membre ?", "extractive", None, api_name="/ask")
     assert "history must be a list" in spelled["error"]
+    # An unknown mode is refused (it silently meant the language model); the chat's own labels are understood.
+    banana = client.predict("Qui organise les Assises ?", None, "banana", None, api_name="/ask")
+    assert "unknown mode" in banana["error"]
+    labelled = client.predict("Qui organise les Assises ?", None, "Extractif", None, api_name="/ask")
+    assert labelled["mode"] == "extractive" and not labelled["abstained"]
+    # A message without a question does not answer the conversation's earlier one again.
+    thanks = client.predict("???", ["Qui organise les Assises ?"], "extractive", None, api_name="/ask")
+    assert thanks["abstained"] and thanks["citations"] == []
     for k in ("abc", "0", "-2"):
         assert "k must be a whole number" in client.predict("EuroCAN", None, k, api_name="/search")["error"]
     assert len(client.predict("EuroCAN", None, "3", api_name="/search")["passages"]) == 3
