@@ -25,7 +25,7 @@ from assistant.answering.answerability import KEY_INFORMATION, question_terms
 from assistant.answering.conversation import Question, is_list_question
 from assistant.answering.search import SearchEngine, retrieve
 from assistant.answering.types import Answer, Citation, Hit, Quote, Retrieved
-from assistant.indexing.lexical import tokenize
+from assistant.indexing.lexical import fold, tokenize
 from assistant.indexing.snapshot import Snapshot
 from assistant.ingest.chunks import Chunk, Span, opens_with_pronoun, overlaps, sentence_spans, sentences_or_whole
 from assistant.ingest.cleaning import Document
@@ -291,8 +291,14 @@ class ExtractiveAnswerer:
         if as_list and (lists := [g for g in groups if len(g) > 1]):
             groups = lists[:1]
         quotes: list[Quote] = []
+        said: set[str] = set()
         for quote in (q for group in groups for q in group):
-            if (rest := _remainder(quote, quotes)) is not None:
+            if (rest := _remainder(quote, quotes)) is None:
+                continue
+            # The same sentence in two documents (a file added twice, a page copied) is quoted once.
+            text = " ".join(fold(snap.documents[rest[0].source].text[rest[1] : rest[2]]).split())
+            if text not in said:
+                said.add(text)
                 quotes.append(rest)
         # Read in document order, as a person would quote a page.
         return sorted(quotes, key=lambda q: (q[0].source, q[1]))

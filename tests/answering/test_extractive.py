@@ -258,3 +258,20 @@ def test_a_follow_up_with_its_own_subject_is_not_told_what_the_earlier_question_
     assert answer.missing == [] and "Brest" not in answer.answer and "brest" not in answer.answer
     borrowed = answerer.ask("Et son budget ?", ["Qu'est-ce que l'ISPCAN ?"])  # no subject of its own
     assert borrowed.missing == ["budget"]
+
+
+def test_a_sentence_two_documents_share_is_quoted_once(
+    tmp_path: Path, make_settings: Callable[..., Settings], embeddings: SentenceTransformerEmbeddings
+) -> None:
+    """A file uploaded twice (« agenda (2).txt ») gave the same quote as [1] and [2]."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    text = "Réunions\n\nLa réunion d’équipe a lieu chaque mardi à 9 h 30 dans la salle Colibri.\n"
+    for name in ("agenda.txt", "agenda (2).txt"):
+        (corpus / name).write_text(text, encoding="utf-8")
+    (corpus / "autre.txt").write_text("Le budget annuel est voté en décembre par le conseil.", encoding="utf-8")
+    settings = make_settings(corpus)
+    sync(settings, embeddings=embeddings, progress=False)
+    answer = ExtractiveAnswerer(SearchEngine.open(settings, embeddings)).ask("Quand a lieu la réunion d’équipe ?")
+    assert not answer.abstained and answer.answer.count("salle Colibri") == 1, answer.answer
+    assert len(answer.citations) == 1
