@@ -79,7 +79,8 @@ def _plain_blocks(text: str, markdown: bool) -> list[RawBlock]:
     blocks: list[RawBlock] = []
     for lines in _paragraphs(text):
         group = lines
-        if markdown and (m := _MD_HEADING.match(group[0])):
+        # Plain text written the Markdown way ("# Réunions") is common: its heading marks are read too.
+        if m := _MD_HEADING.match(group[0]):
             blocks.append(RawBlock("heading", m.group(2)))
             group = group[1:]
             if not group:
@@ -109,7 +110,11 @@ def _list_blocks(lines: list[str]) -> Iterator[RawBlock]:
 
 
 def parse_text(text: str) -> Parsed:
-    """Plain text: blank-line paragraphs, bullet items, short lone lines as headings."""
+    """Plain text: blank-line paragraphs, bullet items, ``#`` headings and short lone lines as headings.
+
+    >>> [(b.kind, b.text) for b in parse_text("# Réunions\\n\\nLe mardi à 9 h.\\n").blocks]
+    [('heading', 'Réunions'), ('paragraph', 'Le mardi à 9 h.')]
+    """
     meta, body = split_front_matter(text)
     return Parsed(_plain_blocks(body, markdown=False), meta.get("title"))
 
