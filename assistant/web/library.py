@@ -46,7 +46,7 @@ def safe_name(name: str) -> str:
     if dot and len(base) > MAX_NAME_CHARS:
         base = f"{stem[: MAX_NAME_CHARS - len(suffix) - 1]}.{suffix}"
     if not (stem if dot else base).strip(" ._"):
-        raise UsageError(f"unusable file name: {name[:80]!r}")
+        raise UsageError(f"nom de fichier inutilisable : {name[:80]!r}")
     return base[:MAX_NAME_CHARS]
 
 
@@ -60,9 +60,9 @@ def check_upload(name: str, size: int, max_bytes: int) -> str:
     suffix = Path(clean).suffix.lower()
     if suffix not in SUPPORTED:
         allowed = ", ".join(sorted(SUPPORTED))
-        raise UsageError(f"{clean}: type {suffix or '(none)'} not accepted (accepted: {allowed})")
+        raise UsageError(f"{clean} : type {suffix or '(aucun)'} non accepté (acceptés : {allowed})")
     if size > max_bytes:
-        raise UsageError(f"{clean}: {size / 1e6:.1f} MB, more than the {max_bytes / 1e6:g} MB allowed")
+        raise UsageError(f"{clean} : {size / 1e6:.1f} Mo, plus que les {max_bytes / 1e6:g} Mo permis")
     return clean
 
 

@@ -35,6 +35,7 @@ class LibraryTab:
     add: Any = None
     confirm: Any = None
     delete: Any = None
+    hint: Any = None
 
 
 def _sources(service: ChatService, editor: bool = False, user: str | None = None) -> list[str]:
@@ -47,17 +48,22 @@ def _sources(service: ChatService, editor: bool = False, user: str | None = None
 def library_tab(service: ChatService) -> LibraryTab:
     """Lay the tab out (inside a ``gr.Tab`` being built)."""
     read_only = service.settings.read_only_library
-    gr.Markdown(
-        "Les documents du corpus : indexés, ou ignorés avec la raison."
-        + ("" if read_only else " Ajoutez des fichiers (glisser-déposer) ; ils sont indexés aussitôt.")
-    )
+    gr.Markdown("Les documents du corpus : indexés, ou ignorés avec la raison.")
+    parts: dict[str, Any] = {}
+    if not read_only:  # shown to editors only (LibraryHandlers.controls)
+        parts["hint"] = gr.Markdown(
+            "Ajoutez des fichiers (glisser-déposer) ; ils sont indexés aussitôt. "
+            f"Types : {', '.join(sorted(SUPPORTED))}.",
+            elem_id="upload-hint",
+        )
     # Filled for each user when the page loads (see app.build_app).
     table = gr.Dataframe([], headers=COLUMNS, interactive=False, elem_id="library-table")
-    parts: dict[str, Any] = {}
     if not read_only:
         with gr.Row():
-            parts["upload"] = gr.File(file_count="multiple", file_types=sorted(SUPPORTED), type="filepath",
-                                      label="Ajouter des documents", elem_id="upload")  # fmt: skip
+            # No ``file_types``: Gradio's own check refuses the whole batch in English and leaves the tab in error
+            # (a file named ".txt"); each file is checked on adding instead, and a refused one named with its reason.
+            parts["upload"] = gr.File(file_count="multiple", type="filepath", label="Ajouter des documents",
+                                      elem_id="upload")  # fmt: skip
             parts["add"] = gr.Button("Ajouter au corpus", variant="primary", elem_id="add-documents")
     with gr.Row():
         chosen = gr.Dropdown([], value=None, label="Document", elem_id="library-document")
@@ -91,7 +97,7 @@ class LibraryHandlers:
 
     def controls(self, request: gr.Request) -> tuple[Any, ...]:
         """Upload and deletion are shown to editors and admins only."""
-        return (gr.update(visible=self._may_edit(request)),) * 4
+        return (gr.update(visible=self._may_edit(request)),) * 5
 
     def add(
         self,
@@ -148,7 +154,7 @@ def wire_library(tab: LibraryTab, service: ChatService, demo: Any, index_line: A
     handlers = LibraryHandlers(service)
     shown = [tab.table, tab.chosen, index_line, picker]
     if tab.add is not None:
-        editing = [tab.upload, tab.add, tab.confirm, tab.delete]
+        editing = [tab.upload, tab.add, tab.confirm, tab.delete, tab.hint]
         demo.load(handlers.controls, None, editing, api_visibility="private")
         tab.add.click(handlers.add, tab.upload, [tab.status, tab.upload, *shown], api_visibility="private")
         tab.delete.click(handlers.delete, [tab.chosen, tab.confirm], [tab.status, tab.confirm, *shown],

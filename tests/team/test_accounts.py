@@ -117,6 +117,7 @@ def test_a_served_chat_with_accounts(tmp_path: Path, corpus_copy: Path) -> None:
             page.get_by_role("tab", name="Documents").click()
             page.wait_for_selector("#library-table")
             assert not page.locator("#add-documents").is_visible() and not page.locator("#delete-document").is_visible()
+            assert not page.locator("#upload-hint").is_visible()  # nor the line inviting to add files
         status, cookies = _login(url, "marie", PASSWORD)
         assert status == 200 and cookies and all("HttpOnly" in c and "SameSite=Lax" in c for c in cookies)
         statuses = [_login(url, "marie", f"faux {i}")[0] for i in range(100)]
