@@ -23,7 +23,7 @@ from assistant.web.api import account_of, owner_of, user_of
 from assistant.web.feedback import record_feedback
 from assistant.web.library import DOWNLOADS
 from assistant.web.library_tab import EDITORS_ONLY
-from assistant.web.render import answer_markdown, escape_markdown, sources_html
+from assistant.web.render import answer_markdown, escape_markdown, in_french, sources_html
 from assistant.web.service import ChatService
 from assistant.web.state import ChatState, viewer
 
@@ -111,7 +111,7 @@ class Handlers:
             asked = Question.parse(question, history, self.service.settings.max_question_chars, chosen)
             asked = replace(asked, readable=self.service.readable(state.account))
         except QuestionError as err:
-            yield messages, question, gr.skip(), gr.skip(), state, f"⚠️ {err}", *IDLE
+            yield messages, question, gr.skip(), gr.skip(), state, f"⚠️ {escape_markdown(in_french(str(err)))}", *IDLE
             return
         messages = [
             *messages,

@@ -39,6 +39,28 @@ _MARK = "\x00{}\x00"
 _MARKER_RUN = re.compile(r"(?:\s*\[\d+\])+")
 
 
+# The chat is in French; the answering layer's refusals are in English (CLI, API): said again in French here.
+_IN_FRENCH = (
+    (re.compile(r"^the question is empty$"), "la question est vide"),
+    (re.compile(r"^the question must be text$"), "la question doit être du texte"),
+    (re.compile(r"^the question is too long \((\d+) characters; the limit is (\d+)\)$"),
+     r"la question est trop longue (\1 caractères ; la limite est \2)"),
+    (re.compile(r"^no indexed document matches (.*)$"), r"aucun document indexé ne correspond à \1"),
+)  # fmt: skip
+
+
+def in_french(message: str) -> str:
+    """A refusal of the question, in the chat's language (unknown ones as they are).
+
+    >>> in_french("the question is too long (5000 characters; the limit is 2000)")
+    'la question est trop longue (5000 caractères ; la limite est 2000)'
+    """
+    for pattern, french in _IN_FRENCH:
+        if pattern.match(message):
+            return pattern.sub(french, message)
+    return message
+
+
 def _marked(answer: Answer) -> str:
     """The answer's text with a placeholder after each claim's markers, for :data:`CLAIM_MARKS`."""
     text = answer.answer

@@ -281,6 +281,11 @@ def test_browser_no_question_is_lost(site: dict[str, Any]) -> None:
         assert "reste dans la zone de saisie" in page.locator("#notice").inner_text()
         ask(page, waiting)
         assert page.locator("#chat .user").count() == 2 and "2006" in page.locator("#chat .bot").last.inner_text()
+        # A question refused says why in the chat's language (it said "the question is too long").
+        page.fill("#question textarea", "Pourquoi ? " * 300)
+        page.click("#send")
+        page.wait_for_function("document.querySelector('#notice').innerText.includes('trop longue')")
+        assert "la limite est" in page.locator("#notice").inner_text()
 
 
 def test_browser_stop_ends_the_answer_within_a_second(site: dict[str, Any]) -> None:
