@@ -45,7 +45,7 @@ from assistant.answering.prompting import (
 )
 from assistant.answering.search import SearchEngine, retrieve
 from assistant.answering.types import NOT_FOUND_MARK, Answer, Citation, Hit, Preview, Quote, Retrieved, final_answer
-from assistant.errors import Cancelled, short_message
+from assistant.errors import Cancelled, QuestionError, short_message
 from assistant.indexing.lexical import tokenize
 from assistant.ingest.language import detect_language
 from assistant.models.chat import stream_text
@@ -134,6 +134,8 @@ class GenerativeAnswerer:
             if preview is not None:
                 yield replace(preview, notice=NOTICES["stopped"][preview.language])
             return
+        except QuestionError:  # the question's own fault (sources that choose no document): not the model's
+            raise
         except Exception as err:  # any transport or model failure: the extractive answer still stands
             log.warning("language model failed: %s", err)
             yield self._fallback(preview or self.extractive.ask(asked), "unreachable", short_message(err, 120))

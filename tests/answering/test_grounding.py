@@ -295,3 +295,20 @@ def test_a_claim_reversing_who_did_what_is_dropped(answerer: ExtractiveAnswerer)
     # A sentence turned around, naming both, is not a swap.
     turned = _grounder_over(answerer, "L’ONPE est dirigé par Agnès Gindt-Ducros depuis 2019.")
     assert turned.check("Agnès Gindt-Ducros dirige l’ONPE depuis 2019 [1].").used == [0]
+
+
+def test_sources_that_choose_no_document_are_the_question_s_fault_not_the_model_s(
+    answerer: ExtractiveAnswerer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """They were logged as « language model failed: no indexed document matches … »."""
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from assistant.answering.conversation import Question
+    from assistant.answering.generative import GenerativeAnswerer
+    from assistant.errors import QuestionError
+
+    chat = FakeListChatModel(responses=["EuroCAN [1]."])
+    asked = Question.parse("Who funds the EuroCAN network?", sources=["rapports/*.pdf"])
+    with pytest.raises(QuestionError, match="no indexed document matches"):
+        GenerativeAnswerer(answerer.engine, chat, answerer).ask(asked)
+    assert "language model failed" not in caplog.text
