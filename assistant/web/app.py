@@ -123,8 +123,18 @@ def build_app(service: ChatService) -> gr.Blocks:
         wire_admin(administration, service, demo)
         # A reader sees no « Réindexer » (and the server refuses it anyway).
         demo.load(handlers.reindex_shown, None, reindex_button, api_visibility="private")
+        # On a phone the open conversations panel covered the whole chat: there it starts closed.
+        demo.load(None, None, None, js=CLOSE_PANEL_ON_PHONES)
         _register_api(service)
     return demo  # type: ignore[no-any-return]
+
+
+CLOSE_PANEL_ON_PHONES = """() => {
+  const panel = document.getElementById("saved-sidebar");
+  if (panel && panel.classList.contains("open") && window.innerWidth < 768) {
+    panel.querySelector("button.toggle-button")?.click();
+  }
+}"""
 
 
 def _register_api(service: ChatService) -> None:

@@ -143,6 +143,20 @@ def test_browser_chat_citations_and_viewer(site: dict[str, Any]) -> None:
     assert logged and logged[-1]["citations"] and logged[-1]["mode"] == "llm"
 
 
+def test_browser_on_a_phone_the_chat_comes_first(site: dict[str, Any]) -> None:
+    """At 390 px the open conversations panel covered the whole chat; it starts closed there, open on a desktop."""
+    for width, opened in ((390, False), (1400, True)):
+        with browser_page((width, 844)) as page:
+            page.goto(site["url"])
+            page.wait_for_selector("#question textarea")
+            page.wait_for_timeout(1500)  # the page's load events
+            assert ("open" in (page.locator("#saved-sidebar").get_attribute("class") or "")) is opened
+            if not opened:
+                page.click("#question textarea")  # nothing covers it
+                page.locator("#saved-sidebar button.toggle-button").click()  # and the panel still opens
+                page.wait_for_selector("#saved-sidebar.open")
+
+
 def test_browser_hostile_document_and_question_stay_inert(site: dict[str, Any]) -> None:
     with browser_page() as page:
         page.goto(site["url"])
