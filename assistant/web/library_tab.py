@@ -57,7 +57,15 @@ def library_tab(service: ChatService) -> LibraryTab:
             elem_id="upload-hint",
         )
     # Filled for each user when the page loads (see app.build_app).
-    table = gr.Dataframe([], headers=COLUMNS, interactive=False, elem_id="library-table")
+    # Long titles and file names wrap, so every column (the state above all) fits a laptop screen.
+    table = gr.Dataframe(
+        [],
+        headers=COLUMNS,
+        interactive=False,
+        wrap=True,
+        column_widths=["24%", "22%", "7%", "7%", "9%", "13%", "18%"],
+        elem_id="library-table",
+    )
     if not read_only:
         with gr.Row():
             # No ``file_types``: Gradio's own check refuses the whole batch in English and leaves the tab in error

@@ -138,6 +138,11 @@ def test_browser_documents_tab_uploads_downloads_and_deletes(corpus_copy: Path, 
                                timeout=120_000)  # fmt: skip
         assert "non accepté" in page.locator("#library-status").inner_text()
         assert "Rapport annuel 2024" in page.locator("#library-table").inner_text()
+        # Every column fits the window (the state column was off to the right at 1400 px).
+        right = page.evaluate(
+            "() => document.querySelector('#library-table th:last-child').getBoundingClientRect().right"
+        )
+        assert right <= page.evaluate("() => document.documentElement.clientWidth")
         # The new document answers, its citation names the page, and the viewer shows that page, quote marked.
         page.get_by_role("tab", name="Conversation").click()
         page.check("#mode input[value='extractive']")
