@@ -123,9 +123,10 @@ def carries_subject(
     """Whether ``sentence``, read after what precedes it in its paragraph (``before``), may be quoted for a
     question whose key words (stems) found in the quotes are ``focus``.
 
-    A sentence whose paragraph, up to it, names none of them answers something else, unless it opens with a
-    pronoun, which may stand for the subject of the paragraph before ("Il participe au réseau EUSARF.";
-    not checked further). An acronym and its expansion as the corpus defines it (``aliases``,
+    A sentence whose paragraph, up to it, names none of them answers something else. One that opens its
+    paragraph with a pronoun is read after the paragraph before (``before``, :func:`_in_paragraph`), whose
+    subject the pronoun stands for; with nothing before it, it is not checked further. An acronym and its
+    expansion as the corpus defines it (``aliases``,
     :mod:`~assistant.answering.acronyms`) name the same thing. When no quote holds a key word (a paraphrase,
     a question in another language) there is nothing to check.
 
@@ -133,9 +134,11 @@ def carries_subject(
     True
     >>> carries_subject("Horaires : 9 h-17 h.", {"ispcan"}), carries_subject("Il participe à EUSARF.", {"ispcan"})
     (False, True)
+    >>> carries_subject("Il participe à EUSARF.", {"eurocan"}, "L’ONPE anime deux groupes de travail. ")
+    False
     """
     named = bool(mentions(set(tokenize(before + sentence)), focus, aliases or {}))
-    return not focus or named or opens_with_pronoun(sentence)
+    return not focus or named or (opens_with_pronoun(sentence) and not before.strip())
 
 
 def _list_members(doc: Document, after: int, section_end: int) -> list[Span]:
@@ -156,12 +159,16 @@ def _list_members(doc: Document, after: int, section_end: int) -> list[Span]:
 
 
 def _in_paragraph(snap: Snapshot, quote: Quote) -> tuple[str, str]:
-    """What precedes the quote in its paragraph (which gives its pronouns their subject), and the quote."""
+    """What precedes the quote in its paragraph (which gives its pronouns their subject), and the quote; for a
+    quote that opens its paragraph with a pronoun ("Il participe au réseau EUSARF."), the paragraph before."""
     chunk, start, end, _ = quote
     doc = snap.documents.get(chunk.source)
     if doc is None:
         return "", chunk.slice(start, end)
     opening = min(start, max((b.start for b in doc.blocks if b.start <= start), default=start))
+    if opening == start and opens_with_pronoun(doc.text[start:end]):
+        earlier = [b for b in doc.blocks if b.start < start]
+        return (doc.block_text(earlier[-1]) + " " if earlier else ""), doc.text[start:end]
     return doc.text[opening:start], doc.text[start:end]
 
 
