@@ -75,8 +75,12 @@ def build_app(service: ChatService) -> gr.Blocks:
                         buttons=["copy", "copy_all"],
                     )
                     with gr.Row():
-                        box = gr.Textbox(
-                            show_label=False, placeholder="Posez votre question…", scale=5, elem_id="question"
+                        box = gr.Textbox(  # the label is not shown but names the box for screen readers
+                            label="Votre question",
+                            show_label=False,
+                            placeholder="Posez votre question…",
+                            scale=5,
+                            elem_id="question",
                         )
                         send = gr.Button("Envoyer", variant="primary", scale=1, elem_id="send")
                         stop = gr.Button("Arrêter", variant="stop", scale=1, visible=False, elem_id="stop")

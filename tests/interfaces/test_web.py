@@ -123,6 +123,7 @@ def test_browser_chat_citations_and_viewer(site: dict[str, Any]) -> None:
         page.goto(site["url"])
         page.wait_for_selector("#question textarea")
         assert "127.0.0.1" in page.url
+        assert page.get_by_role("textbox", name="Votre question").count() == 1  # its accessible name was "Textbox"
         ask(page, "Which networks is ONPE a member of?")
         reply = page.locator("#chat .bot").last.inner_text()
         for network in NETWORKS:
