@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from tqdm import tqdm
 
-from assistant.answering.answerability import assess, min_confidence
+from assistant.answering.answerability import answerable, assess, min_confidence
 from assistant.answering.conversation import Question
 from assistant.answering.search import SearchEngine
 from assistant.config import DEFAULT_BENCH_DATASET, Settings
@@ -45,7 +45,8 @@ def observe(engine: SearchEngine, questions: list[str], kind: str, threshold: fl
     for text in tqdm(questions, desc=kind, unit="q", disable=not sys.stderr.isatty()):
         question = Question.parse(text)
         judged = assess(engine, question.text, question.language, engine.search(question.text))
-        seen.append(Seen(kind, judged.confidence >= threshold, bool(judged.present), tuple(judged.margins.values())))
+        passed = answerable(judged.confidence, threshold)
+        seen.append(Seen(kind, passed, bool(judged.present), tuple(judged.margins.values())))
     return seen
 
 

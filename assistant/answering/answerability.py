@@ -159,7 +159,8 @@ def signals(
     known = engine.known({t.stem for t in terms}, readable)
     if not hits:
         return dict.fromkeys(FEATURES, 0.0), {t.word: -math.inf for t in terms if t.weight >= KEY_INFORMATION}, set()
-    passages = [set(stems(content_words(h.chunk.embedding_text()))) for h in hits[:TOP]]
+    words = [content_words(h.chunk.embedding_text()) for h in hits[:TOP]]  # read once: stems and lemmas below
+    passages = [set(stems(w)) for w in words]
     top = set().union(*passages)
     dense = [h.dense for h in hits]
     best_dense = max(range(len(hits)), key=lambda i: dense[i])
@@ -204,7 +205,7 @@ def signals(
     ]  # fmt: skip
     if unknown:
         # « entretiennent » where the passages write « entretient »: another form of a word they use, not a new word.
-        held_lemmas = {lemma(w) for h in hits[:TOP] for w in content_words(h.chunk.embedding_text())}
+        held_lemmas = {lemma(w) for passage in words for w in passage}
         unknown = [t for t in unknown if lemma(t.word) not in held_lemmas]
     margins = {
         t.word: -math.inf if t.stem in elsewhere else topic_margin(engine, query, t.word, vectors[best])
