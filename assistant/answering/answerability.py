@@ -359,11 +359,13 @@ def level(confidence: float) -> str:
     return "high" if confidence >= HIGH_CONFIDENCE else "medium" if confidence >= MEDIUM_CONFIDENCE else "low"
 
 
-# The small model often misses a French passage answering an English question: when the documents more
-# likely than not answer (calibrated), its "not found" gives way to the quotes, with a notice saying so.
+# When the documents more likely than not answer (calibrated). Below, an answer given all the same begins by
+# saying it is uncertain (types.UNSURE). Above, the small model's "not found" gives way to the quotes, with a
+# notice: it often misses a French passage answering an English question.
 CLEAR_CONFIDENCE = 0.5
 
 
 def clearly_answerable(confidence: float) -> bool:
-    """Whether retrieval is sure enough to show quotes when the language model says "not found"."""
+    """Whether retrieval is sure enough to answer without saying it is uncertain, and to show quotes when the
+    language model says "not found"."""
     return confidence >= CLEAR_CONFIDENCE

@@ -29,7 +29,7 @@ from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from assistant.answering.answerability import answerable, assess, min_confidence, relevance
+from assistant.answering.answerability import answerable, assess, clearly_answerable, min_confidence, relevance
 from assistant.answering.conversation import Question, asked_about, retrieval_query
 from assistant.answering.sources import chosen
 from assistant.answering.types import Hit, Retrieved
@@ -354,4 +354,4 @@ def retrieve(engine: SearchEngine, question: Question, query: str | None = None)
     unrelated = bool(missing) and not judged.present
     sure = answerable(judged.confidence, min_confidence(engine.settings)) and not unrelated
     return Retrieved(question.text, question.language, query, hits, terms, score, sure, judged.confidence,
-                     missing, judged.present, question.sources)  # fmt: skip
+                     missing, judged.present, question.sources, not clearly_answerable(judged.confidence))  # fmt: skip

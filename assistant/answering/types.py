@@ -42,6 +42,13 @@ PARTIAL_ABOUT = {
     "fr": "Les documents parlent de {about} mais ne mentionnent pas {words} ; voici ce qu’ils en disent.",
     "en": "The documents speak of {about} but do not mention {words}; here is what they say.",
 }
+# Before an answer given although the documents more likely than not do not answer (calibrated confidence
+# below one half): what follows may be near the question without answering it.
+UNSURE = {
+    "fr": "Réponse incertaine : les documents ne répondent peut-être pas à cette question ; "
+    "voici ce qui s’en approche.",
+    "en": "Uncertain answer: the documents may not answer this question; here is what comes closest.",
+}
 QUOTES = {"fr": "« {} »", "en": "“{}”"}
 # A citation marker in an answer's text: ``[2]``.
 MARKER = re.compile(r"\[(\d+)\]")
@@ -213,6 +220,8 @@ class Retrieved:
     present: list[str] = field(default_factory=list)
     # The documents the search was limited to (patterns), if any.
     sources: tuple[str, ...] = ()
+    # Answered although the confidence is below one half (answerability.clearly_answerable): said first.
+    unsure: bool = False
 
     def abstention(self, mode: str) -> Answer:
         """The honest "not in the documents", in the question's language, naming the key words never used."""
@@ -226,7 +235,8 @@ class Retrieved:
         """``answer`` carrying what retrieval concluded (query, relevance, confidence, missing words).
 
         When the passages never use some key words of the question, the answer says so first: what
-        follows is the closest the documents come, not the answer.
+        follows is the closest the documents come, not the answer. When they are all there but the documents
+        more likely than not do not answer (``unsure``), the answer says that first.
         """
         answer.query, answer.relevance = self.query, self.relevance
         answer.confidence, answer.missing, answer.sources = self.confidence, self.missing, list(self.sources)
@@ -237,6 +247,8 @@ class Retrieved:
             else:
                 note = PARTIAL[self.language].format(words=words)
             answer.answer = f"{note}\n{answer.answer}"
+        elif self.unsure:
+            answer.answer = f"{UNSURE[self.language]}\n{answer.answer}"
         return answer
 
     def _missing_words(self) -> str:

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from assistant.answering.answerability import min_confidence
+from assistant.answering.answerability import clearly_answerable, min_confidence
 from assistant.config import Settings
 from assistant.evaluation.calibration import Design, expected_calibration_error, workspace
 from assistant.evaluation.items import Item, ItemResult, load_items
@@ -98,6 +98,9 @@ def trust(results: list[ItemResult], threshold: float | None = None) -> dict[str
     def abstained(r: ItemResult) -> bool:
         return r.abstained if threshold is None else (r.baseline_score or 0.0) < threshold
 
+    def cautioned(r: ItemResult) -> bool:
+        return threshold is None and (bool(r.missing) or not clearly_answerable(r.confidence))
+
     unanswerable = [r for r in results if not r.answerable]
     answerable = [r for r in results if r.answerable]
     out: dict[str, Any] = {
@@ -107,6 +110,9 @@ def trust(results: list[ItemResult], threshold: float | None = None) -> dict[str
         "false_abstention": _share([abstained(r) for r in answerable]),
         # Answered, but starting with "the documents do not mention …" although they answer.
         "false_warning": _share([not abstained(r) and bool(r.missing and threshold is None) for r in answerable]),
+        # Abstained, or said first that the documents do not mention a word or may not answer (confidence < 0.5).
+        "abstention_or_caution": _share([abstained(r) or cautioned(r) for r in unanswerable]),
+        "false_caution": _share([not abstained(r) and cautioned(r) for r in answerable]),
         "by_kind": {
             kind: {"n": len(group), "abstained": _share([abstained(r) for r in group]),
                    "fact_recall": _share([r.fact_recall >= 0.5 for r in group]) if group[0].answerable else None}
@@ -200,6 +206,11 @@ def trust_table(summary: dict[str, Any]) -> str:
                        ("**answerable, all: false abstention**", "false_abstention")):  # fmt: skip
         rows.append(f"| {label} | | {ours[key]} | | {best.get(key, '—')} | {matched.get(key, '—')} |")
     rows.append(f"| unanswerable: abstained or named the missing words | | {ours['abstention_or_warning']} | | | |")
+    rows.append(
+        f"| unanswerable: abstained, named the missing words or said uncertain | | "
+        f"{ours['abstention_or_caution']} | | | |"
+    )
+    rows.append(f"| answerable: named a word wrongly or said uncertain | | {ours['false_caution']} | | | |")
     rows.append(f"| ECE of the confidence | | {ours['ece']} | | | |")
     pair = ours["twins"]
     if pair["n"]:

@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from assistant.answering.answerability import CLEAR_CONFIDENCE
 from assistant.answering.conversation import is_follow_up
-from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.answering.extractive import INTRO, ExtractiveAnswerer
 from assistant.answering.search import HybridRetriever, SearchEngine
-from assistant.answering.types import Answer, markers
+from assistant.answering.types import UNSURE, Answer, markers
 from assistant.config import Settings
 from assistant.errors import QuestionError
 from assistant.indexing.sync import sync
@@ -108,6 +109,22 @@ def test_a_subject_in_the_documents_without_the_fact_asked_is_said_so_first(
     answer = answerer.ask(question)
     assert answer.missing == ["budget"]
     assert answer.abstained or answer.answer.startswith(warning), answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [("Qui vient aux Assises ?", "fr"), ("What makes the atmosphere of the Assises friendly?", "en")],
+)
+def test_an_answer_the_documents_more_likely_than_not_do_not_give_says_first_it_is_uncertain(
+    answerer: ExtractiveAnswerer, question: str, language: str
+) -> None:
+    """Below a calibrated one half the quotes may be near the question without answering it: said first."""
+    unsure, sure = answerer.ask(question), answerer.ask("Qui organise les Assises ?")
+    assert not unsure.abstained and not unsure.missing
+    assert unsure.confidence < CLEAR_CONFIDENCE <= sure.confidence
+    assert unsure.answer.startswith(UNSURE[language] + "\n" + INTRO[language]), unsure.answer
+    assert not sure.answer.startswith(UNSURE["fr"])
+    _check_citations(unsure, answerer)
 
 
 def test_follow_up_uses_the_history(answerer: ExtractiveAnswerer) -> None:

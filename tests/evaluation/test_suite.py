@@ -37,6 +37,9 @@ def test_realistic_suite_passes_its_gate(summary: dict[str, Any]) -> None:
         "near_domain_abstention": summary["trust"]["all"]["by_kind"]["near-domain"]["abstained"],
         "false_abstention": summary["trust"]["all"]["false_abstention"],
         "ece": summary["trust"]["all"]["ece"],
+        # Abstained, or answered saying first that the documents may not answer or do not mention a word.
+        "unanswerable_caution": summary["trust"]["all"]["abstention_or_caution"],
+        "false_caution": summary["trust"]["all"]["false_caution"],
     }
     failures = [f"{k} = {figures[k]} < {v}" for k, v in GATE["min"].items() if figures[k] < v]
     failures += [f"{k} = {figures[k]} > {v}" for k, v in GATE["max"].items() if figures[k] > v]
