@@ -90,3 +90,14 @@ def holds(kind: str | None, sentence: str) -> bool:
     if kind == NAME:
         return _NAME_INSIDE.search(sentence) is not None
     return _HOLDS[kind].search(sentence) is not None
+
+
+def gives_asked(question: str, claims: list[str]) -> bool:
+    """Whether an answer made of ``claims`` gives the date or the number ``question`` asks for (any other
+    question: True; a name is too loosely recognised to judge an answer by).
+
+    >>> gives_asked("En quelle année ?", ["Elles ont lieu chaque année."]), gives_asked("Quand ?", ["En 2015."])
+    (False, True)
+    """
+    kind = asked_for(question)
+    return kind not in (DATE, NUMBER) or any(holds(kind, claim) for claim in claims)

@@ -27,6 +27,7 @@ from dataclasses import replace
 
 from langchain_core.language_models import BaseChatModel
 
+from assistant.answering.answer_type import gives_asked
 from assistant.answering.answerability import clearly_answerable
 from assistant.answering.claims import Checked
 from assistant.answering.conversation import (
@@ -68,6 +69,10 @@ NOTICES = {
     "stopped": {
         "fr": "Réponse arrêtée : voici les passages qui répondent.",
         "en": "Answer stopped: here are the passages that answer.",
+    },
+    "unanswered": {
+        "fr": "La réponse générée ne donnait pas la date ou le nombre demandé : réponse extractive.",
+        "en": "The generated answer did not give the date or number asked for: extractive answer shown.",
     },
     "unsupported": {
         "fr": "La réponse générée n’était pas appuyée par les passages : réponse extractive.",
@@ -196,11 +201,15 @@ class GenerativeAnswerer:
         # abstention 0.130 against 0.933 / 0.022. A reply none of whose claims the passages support is the
         # model failing to answer from them too: the same rule (held-out realistic suite, README "What the
         # model reads": quotes shown after such replies were mostly unrelated to the question).
-        if (not_found or not checked.used) and (found.missing or not clearly_answerable(found.confidence)):
+        # A "when?" or "how many?" answered without a date or a number is not answered ("Et en quelle année ?" →
+        # « Les Assises se tiennent tous les 12 mois… » restates a passage around the question).
+        unanswered = not checked.used or not gives_asked(found.query, [c["text"] for c in checked.claims])
+        if (not_found or unanswered) and (found.missing or not clearly_answerable(found.confidence)):
             return found.abstention(self.mode)
-        if not_found or not checked.used:
+        if not_found or unanswered:
             fallback = replace(preview)
-            fallback.notice = NOTICES["model_not_found" if not_found else "unsupported"][found.language]
+            why = "model_not_found" if not_found else "unsupported" if not checked.used else "unanswered"
+            fallback.notice = NOTICES[why][found.language]
             fallback.dropped = [] if not_found else checked.dropped
             return fallback
         if is_list_question(found.question):

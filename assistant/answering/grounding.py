@@ -60,6 +60,17 @@ _CAUSE = re.compile(
 # A capitalised word whose information is at most this in French or English (Zipf ≥ 4: "State", « Justice »)
 # is a common word written with a capital, not a name.
 COMMON_CAPITAL = 3.0
+# Capitalised words in a row, small linking words allowed between them: a name of several words
+# ("Journal de l'Action Sociale", "Defense of Rights").
+_NAME_RUN = re.compile(
+    r"[A-ZÀ-Ý][\w’'-]+(?:\s+(?:(?:of|the|for|and|on|de|des|du|la|le|et|d['’]|l['’])\s*)*[A-ZÀ-Ý][\w’'-]+)+"
+)
+# English writes months and days with a capital: not names.
+_CALENDAR = re.compile(
+    r"(january|february|march|april|may|june|july|august|september|october|november|december"
+    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday)",
+    re.IGNORECASE,
+)
 _YES_NO = re.compile(r"^\W*(oui|non|yes|no)\b", re.IGNORECASE)
 _YES_NO_WORDS = {"oui", "non", "yes", "no"}
 # Support rules, set on true and false claims about ONPE passages (README, "Grounding"): e5's
@@ -134,7 +145,8 @@ class Grounder:
         alone = lexical >= LEXICAL_ALONE and same_language
         if not (alone or cosine >= EMBEDDING_ALONE or (lexical >= low_lex and cosine >= low_cos)):
             return None
-        if same_language and self._adds(claim, words, cites):
+        # In the passages' language a claim adds no words of its own; across it, no name of its own.
+        if self._adds(claim, words, cites) if same_language else self._translated(claim, cites):
             return None
         together = self._together(claim, words, {i: span for i, (_, span) in best.items()})
         if together is None or not self._one_cause(claim, together[0]) or not self._answers(claim, together[0]):
@@ -155,6 +167,19 @@ class Grounder:
         bare = MARKER.sub(" ", claim)
         names = set(tokenize(" ".join(capitalised(bare)))) - self._pronoun_subject(bare, cites)
         return len(own) >= OWN_WORDS or bool(own & names)
+
+    def _translated(self, claim: str, cites: list[int]) -> bool:
+        """Whether a claim across languages writes a name of several words that neither its passages nor the question
+        write: a translated name ("the Defense of Rights" for « le Défenseur des droits ») is not the documents' name,
+        and the reader cannot find it in them."""
+        given = self._asked.union(*(self._tokens[i] for i in cites))
+        for run in _NAME_RUN.finditer(MARKER.sub(" ", claim).strip()):
+            named = re.findall(r"\b[A-ZÀ-Ý][\w’'-]*", run.group())
+            # A sentence's first word is capitalised whatever it is ("The Journal…"); English capitalises months.
+            named = [w for n, w in enumerate(named) if not (n == 0 and run.start() == 0) and not _CALENDAR.fullmatch(w)]
+            if set(tokenize(" ".join(named))) - given:
+                return True
+        return False
 
     def _pronoun_subject(self, claim: str, cites: list[int]) -> set[str]:
         """The name a claim opens with, when a cited sentence opens with a pronoun it may stand for and the

@@ -312,3 +312,60 @@ def test_sources_that_choose_no_document_are_the_question_s_fault_not_the_model_
     with pytest.raises(QuestionError, match="no indexed document matches"):
         GenerativeAnswerer(answerer.engine, chat, answerer).ask(asked)
     assert "language model failed" not in caplog.text
+
+
+MARINA = (
+    "Elles constituent l’occasion de présenter des travaux attendus comme, lors de l’édition 2014 à Lille, les "
+    "conclusions de la mission d’enquête du Défenseur des droits sur l’affaire Marina."
+)
+
+
+def test_across_languages_a_translated_name_is_not_the_documents_name(answerer: ExtractiveAnswerer) -> None:
+    """The reader looks for « Défenseur des droits » in the documents; "Defense of Rights" is nowhere there."""
+    grounder = _grounder_over(answerer, MARINA)
+    translated = grounder.check(
+        "The conclusions of the mission of the Defense of Rights on the Affair Marina were presented in Lille [1]."
+    )
+    assert translated.used == [] and translated.claims[0]["status"] == "unsupported", translated
+    kept = grounder.check(
+        "In 2014 in Lille, the conclusions of the Défenseur des droits' inquiry into the Marina case were "
+        "presented [1]."
+    )
+    assert kept.used == [0], kept
+
+
+@pytest.mark.parametrize(
+    ("question", "reply", "gives"),
+    [
+        (
+            "Since when have the Assises existed?",
+            "The Assises nationales de la protection de l'enfance bring together professionals of the sector in their "
+            "diversity every year [1].",
+            False,
+        ),
+        (
+            "Since when have the Assises existed?",
+            "Since 2006, the Assises nationales de la protection de l'enfance have brought together nearly 2000 "
+            "professionals every year [1].",
+            True,
+        ),
+    ],
+)
+def test_a_when_answered_without_a_date_gives_the_quotes_with_a_notice(
+    answerer: ExtractiveAnswerer, question: str, reply: str, gives: bool
+) -> None:
+    """A reply the passages support that gives no date for a "when?" does not answer: the quotes (which give it)
+    stand.
+
+    A scripted LangChain chat model stands in for the LLM: the policy is under test, not the model.
+    """
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from assistant.answering.generative import GenerativeAnswerer
+
+    answer = GenerativeAnswerer(answerer.engine, FakeListChatModel(responses=[reply]), answerer).ask(question)
+    assert "2006" in answer.answer and not answer.abstained
+    if gives:
+        assert answer.mode == "llm" and answer.notice is None, answer
+    else:
+        assert answer.mode == "extractive" and answer.notice and "date or number" in answer.notice, answer
