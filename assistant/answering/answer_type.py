@@ -92,12 +92,25 @@ def holds(kind: str | None, sentence: str) -> bool:
     return _HOLDS[kind].search(sentence) is not None
 
 
-def gives_asked(question: str, claims: list[str]) -> bool:
-    """Whether an answer made of ``claims`` gives the date or the number ``question`` asks for (any other
-    question: True; a name is too loosely recognised to judge an answer by).
+# The plainest ways of asking for a year or a count: "Quand peut-on saisir le juge ?" asks for a condition, and
+# "Quel est le coût ?" may be answered « gratuit ».
+_PLAIN_ASK = (
+    (DATE, re.compile(
+        r"\b(en|in|de|of) (quelle|which|what) (année|year)\b|\b(quelle|what|which) (année|year|date)\b"
+        r"|\bdepuis quand\b|\bsince when\b|\bwhen (was|were|did)\b", re.I)),
+    (NUMBER, re.compile(r"\bcombien\b|\bhow (many|much)\b", re.I)),
+)  # fmt: skip
 
-    >>> gives_asked("En quelle année ?", ["Elles ont lieu chaque année."]), gives_asked("Quand ?", ["En 2015."])
-    (False, True)
+
+def gives_asked(question: str, answer: list[str], quotes: str) -> bool:
+    """Whether an answer made of the claims ``answer`` gives the year or the count ``question`` plainly asks for,
+    when the ``quotes`` (the extractive answer) give one; any other question: True.
+
+    >>> quotes = "« Depuis 2006, les Assises réunissent 2000 professionnels. »"
+    >>> gives_asked("En quelle année ?", ["Elles ont lieu chaque année."], quotes)
+    False
+    >>> gives_asked("En quelle année ?", ["En 2006."], quotes), gives_asked("Quand peut-on venir ?", [], quotes)
+    (True, True)
     """
-    kind = asked_for(question)
-    return kind not in (DATE, NUMBER) or any(holds(kind, claim) for claim in claims)
+    kind = next((kind for kind, pattern in _PLAIN_ASK if pattern.search(question)), None)
+    return kind is None or not holds(kind, quotes) or any(holds(kind, claim) for claim in answer)

@@ -29,7 +29,7 @@ from langchain_core.language_models import BaseChatModel
 
 from assistant.answering.answer_type import gives_asked
 from assistant.answering.answerability import clearly_answerable
-from assistant.answering.claims import Checked
+from assistant.answering.claims import UNSUPPORTED, Checked
 from assistant.answering.conversation import (
     Question,
     is_follow_up,
@@ -45,7 +45,17 @@ from assistant.answering.prompting import (
     rewrite_messages,
 )
 from assistant.answering.search import SearchEngine, retrieve
-from assistant.answering.types import NOT_FOUND_MARK, Answer, Citation, Hit, Preview, Quote, Retrieved, final_answer
+from assistant.answering.types import (
+    MARKER,
+    NOT_FOUND_MARK,
+    Answer,
+    Citation,
+    Hit,
+    Preview,
+    Quote,
+    Retrieved,
+    final_answer,
+)
 from assistant.errors import Cancelled, QuestionError, short_message
 from assistant.indexing.lexical import tokenize
 from assistant.ingest.language import detect_language
@@ -201,9 +211,10 @@ class GenerativeAnswerer:
         # abstention 0.130 against 0.933 / 0.022. A reply none of whose claims the passages support is the
         # model failing to answer from them too: the same rule (held-out realistic suite, README "What the
         # model reads": quotes shown after such replies were mostly unrelated to the question).
-        # A "when?" or "how many?" answered without a date or a number is not answered ("Et en quelle année ?" →
-        # « Les Assises se tiennent tous les 12 mois… » restates a passage around the question).
-        unanswered = not checked.used or not gives_asked(found.query, [c["text"] for c in checked.claims])
+        # A "which year?" or "how many?" answered without a year or a number, where the quotes give one, is not
+        # answered (« Et en quelle année ? » → « Les Assises se tiennent tous les 12 mois… »).
+        kept = [c["text"] for c in checked.claims if c["status"] != UNSUPPORTED]
+        unanswered = not checked.used or not gives_asked(found.query, kept, MARKER.sub(" ", preview.answer))
         if (not_found or unanswered) and (found.missing or not clearly_answerable(found.confidence)):
             return found.abstention(self.mode)
         if not_found or unanswered:

@@ -63,7 +63,7 @@ COMMON_CAPITAL = 3.0
 # Capitalised words in a row, small linking words allowed between them: a name of several words
 # ("Journal de l'Action Sociale", "Defense of Rights").
 _NAME_RUN = re.compile(
-    r"[A-ZÀ-Ý][\w’'-]+(?:\s+(?:(?:of|the|for|and|on|de|des|du|la|le|et|d['’]|l['’])\s*)*[A-ZÀ-Ý][\w’'-]+)+"
+    r"(?<![\w’'-])[A-ZÀ-Ý][\w’'-]+(?:\s+(?:(?:of|the|for|and|on|de|des|du|la|le|et|d['’]|l['’])\s*)*[A-ZÀ-Ý][\w’'-]+)+"
 )
 # English writes months and days with a capital: not names.
 _CALENDAR = re.compile(
@@ -159,25 +159,31 @@ class Grounder:
 
         Only in the passages' language: across languages every word is the model's own.
         """
-        given = self._asked | _YES_NO_WORDS
-        for i in cites:
-            given |= self._tokens[i] | set(tokenize(label(self.chunks[i].title, self.chunks[i].section)))
-            given |= self._tokens[intro] if (intro := self._intros[i]) is not None else set()
-        own = words - given
+        own = words - self._given(cites)
         bare = MARKER.sub(" ", claim)
         names = set(tokenize(" ".join(capitalised(bare)))) - self._pronoun_subject(bare, cites)
         return len(own) >= OWN_WORDS or bool(own & names)
 
+    def _given(self, cites: list[int]) -> set[str]:
+        """The words a claim citing ``cites`` may use: the passages', their titles', their list introductions', the
+        question's, and yes / no."""
+        given = self._asked | _YES_NO_WORDS
+        for i in cites:
+            given |= self._tokens[i] | set(tokenize(label(self.chunks[i].title, self.chunks[i].section)))
+            given |= self._tokens[intro] if (intro := self._intros[i]) is not None else set()
+        return given
+
     def _translated(self, claim: str, cites: list[int]) -> bool:
-        """Whether a claim across languages writes a name of several words that neither its passages nor the question
-        write: a translated name ("the Defense of Rights" for « le Défenseur des droits ») is not the documents' name,
-        and the reader cannot find it in them."""
-        given = self._asked.union(*(self._tokens[i] for i in cites))
+        """Whether a claim across languages writes a name of several words that neither its passages (titles and
+        list introductions included) nor the question write: a translated name ("the Defense of Rights" for « le
+        Défenseur des droits ») is not the documents' name, and the reader cannot find it in them."""
+        given = self._given(cites)
         for run in _NAME_RUN.finditer(MARKER.sub(" ", claim).strip()):
             named = re.findall(r"\b[A-ZÀ-Ý][\w’'-]*", run.group())
-            # A sentence's first word is capitalised whatever it is ("The Journal…"); English capitalises months.
+            # A sentence's first word is capitalised whatever it is ("The Observatory…" is one word, not a name of
+            # two); English capitalises months.
             named = [w for n, w in enumerate(named) if not (n == 0 and run.start() == 0) and not _CALENDAR.fullmatch(w)]
-            if set(tokenize(" ".join(named))) - given:
+            if len(named) >= 2 and set(tokenize(" ".join(named))) - given:
                 return True
         return False
 

@@ -332,6 +332,9 @@ def test_across_languages_a_translated_name_is_not_the_documents_name(answerer: 
         "presented [1]."
     )
     assert kept.used == [0], kept
+    # One capitalised word after a sentence's first is no name of several words; "iPhone Pro" is not "Phone Pro".
+    for claim in ("The Observatory presented its conclusions in Lille [1].", "The iPhone Pro was shown [1]."):
+        assert not grounder._translated(claim, [0]), claim
 
 
 @pytest.mark.parametrize(
