@@ -170,6 +170,8 @@ class Answer:
     claims: list[dict[str, Any]] = field(default_factory=list)
     # The documents the search was limited to (patterns); empty: the whole corpus.
     sources: list[str] = field(default_factory=list)
+    # Given although the documents more likely than not do not answer (said first: UNSURE).
+    uncertain: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -187,6 +189,7 @@ class Answer:
             "missing": self.missing,
             "claims": self.claims,
             "sources": self.sources,
+            "uncertain": self.uncertain,
         }
 
     @classmethod
@@ -200,7 +203,7 @@ class Answer:
         return cls(data["question"], data["answer"], data["abstained"], data["mode"], data["language"], citations,
                    data.get("relevance", 0.0), data.get("notice"), list(data.get("dropped", [])), data.get("query"),
                    data.get("confidence", 0.0), list(data.get("missing", [])), list(data.get("claims", [])),
-                   list(data.get("sources", [])))  # fmt: skip
+                   list(data.get("sources", [])), bool(data.get("uncertain", False)))  # fmt: skip
 
 
 @dataclass
@@ -248,7 +251,7 @@ class Retrieved:
                 note = PARTIAL[self.language].format(words=words)
             answer.answer = f"{note}\n{answer.answer}"
         elif self.unsure:
-            answer.answer = f"{UNSURE[self.language]}\n{answer.answer}"
+            answer.answer, answer.uncertain = f"{UNSURE[self.language]}\n{answer.answer}", True
         return answer
 
     def _missing_words(self) -> str:

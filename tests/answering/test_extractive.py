@@ -124,6 +124,7 @@ def test_an_answer_the_documents_more_likely_than_not_do_not_give_says_first_it_
     assert unsure.confidence < CLEAR_CONFIDENCE <= sure.confidence
     assert unsure.answer.startswith(UNSURE[language] + "\n" + INTRO[language]), unsure.answer
     assert not sure.answer.startswith(UNSURE["fr"])
+    assert unsure.as_json()["uncertain"] is True and sure.as_json()["uncertain"] is False
     _check_citations(unsure, answerer)
 
 
