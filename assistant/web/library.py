@@ -27,6 +27,7 @@ from typing import Any
 from assistant.errors import UsageError
 from assistant.indexing.snapshot import Meta
 from assistant.ingest.corpus import SUPPORTED
+from assistant.web.render import reason_in_french
 
 MAX_NAME_CHARS = 120
 _UNSAFE = re.compile(r"[^\w .,()'&+-]")
@@ -148,7 +149,7 @@ def download_copy(corpus: Path, meta: Meta, source: str, readable: Set[str] | No
 def _status(entry: dict[str, Any]) -> str:
     notes = entry.get("notes") or []
     if notes:
-        return "lu en partie : " + " ; ".join(notes)
+        return "lu en partie : " + " ; ".join(map(reason_in_french, notes))
     return "indexé (OCR)" if entry.get("ocr") else "indexé"
 
 
@@ -167,5 +168,5 @@ def rows(
                       when, _status(entry)])  # fmt: skip
     for left_out in [s for s in meta.skipped if shown(s["source"])] if skipped else []:
         kind = Path(left_out["source"]).suffix.lstrip(".").upper()
-        table.append(["", left_out["source"], kind, "", 0, "", f"ignoré : {left_out['reason']}"])
+        table.append(["", left_out["source"], kind, "", 0, "", f"ignoré : {reason_in_french(left_out['reason'])}"])
     return table

@@ -49,16 +49,59 @@ _IN_FRENCH = (
 )  # fmt: skip
 
 
-def in_french(message: str) -> str:
-    """A refusal of the question, in the chat's language (unknown ones as they are).
+# Why a file was left out of the index (ingest: CLI and JSON in English), said again in French in the library.
+_REASONS_IN_FRENCH = (
+    (re.compile(r"^empty file$"), "fichier vide"),
+    (re.compile(r"^permission denied$"), "accès refusé"),
+    (re.compile(r"^no text after cleaning$"), "aucun texte une fois nettoyé"),
+    (re.compile(r"^not a regular file$"), "pas un fichier ordinaire"),
+    (re.compile(r"^binary content, not text$"), "contenu binaire, pas du texte"),
+    (re.compile(r"^undecodable text \(unknown encoding\)$"), "texte illisible (encodage inconnu)"),
+    (re.compile(r"^undecodable text \(invalid (.+)\)$"), r"texte illisible (\1 invalide)"),
+    (re.compile(r"^encrypted PDF \(a password is needed to read it\)$"),
+     "PDF chiffré (il faut un mot de passe pour le lire)"),
+    (re.compile(r"^symbolic link to a directory: not followed$"), "lien symbolique vers un dossier : non suivi"),
+    (re.compile(r"^symbolic link leading outside the corpus: not followed$"),
+     "lien symbolique qui sort du corpus : non suivi"),
+    (re.compile(r"^unsupported file type \(no extension\)$"), "type de fichier non pris en charge (sans extension)"),
+    (re.compile(r"^unsupported file type \((\S+)\): save it as (\S+) to index it$"),
+     r"type de fichier non pris en charge (\1) : enregistrez-le en \2 pour l’indexer"),
+    (re.compile(r"^unsupported file type \((\S+)\)$"), r"type de fichier non pris en charge (\1)"),
+    (re.compile(r"^too large \(([\d.]+) MB > ([\d.]+) MB; raise ASSISTANT_MAX_FILE_MB to index it\)$"),
+     r"trop volumineux (\1 Mo > \2 Mo ; augmentez ASSISTANT_MAX_FILE_MB pour l’indexer)"),
+    (re.compile(r"^not a valid (\S+) file \(not a zip container\)$"), r"fichier \1 non valide (pas une archive zip)"),
+    (re.compile(r"^refused: this (\S+) would unpack to (\d+) MB \(a zip bomb\?\)$"),
+     r"refusé : ce \1 occuperait \2 Mo une fois décompressé (bombe zip ?)"),
+    (re.compile(r"^conversion took more than (\d+) s$"), r"la conversion a pris plus de \1 s"),
+    (re.compile(r"^pandoc could not run \((.*)\)$"), r"pandoc n’a pas pu s’exécuter (\1)"),
+    (re.compile(r"^unreadable (\S+) \((.*)\)$"), r"\1 illisible (\2)"),
+    (re.compile(r"^unreadable \((.*)\)$"), r"illisible (\1)"),
+)  # fmt: skip
+
+
+def in_french(message: str, table: tuple[tuple[re.Pattern[str], str], ...] = _IN_FRENCH) -> str:
+    """A refusal of the question (or, with ``table``, another message), in the chat's language; unknown ones as
+    they are.
 
     >>> in_french("the question is too long (5000 characters; the limit is 2000)")
     'la question est trop longue (5000 caractères ; la limite est 2000)'
     """
-    for pattern, french in _IN_FRENCH:
+    for pattern, french in table:
         if pattern.match(message):
             return pattern.sub(french, message)
     return message
+
+
+def reason_in_french(reason: str) -> str:
+    """Why a file was left out (or read in part), in French; several reasons joined by "; " each said so.
+
+    >>> reason_in_french("empty file"), reason_in_french("unsupported file type (.doc): save it as .docx to index it")
+    ('fichier vide', 'type de fichier non pris en charge (.doc) : enregistrez-le en .docx pour l’indexer')
+    """
+    whole = in_french(reason, _REASONS_IN_FRENCH)
+    if whole != reason or "; " not in reason:
+        return whole
+    return " ; ".join(in_french(part, _REASONS_IN_FRENCH) for part in reason.split("; "))
 
 
 def _marked(answer: Answer) -> str:

@@ -40,7 +40,7 @@ from assistant.team.groups import Groups
 from assistant.team.users import Accounts
 from assistant.web import library
 from assistant.web.login import allowed, role_of
-from assistant.web.render import escape_markdown
+from assistant.web.render import escape_markdown, reason_in_french
 
 log = logging.getLogger(__name__)
 MODE_LABELS = dict(zip(MODES, ("Automatique", "LLM", "Extractif"), strict=True))
@@ -231,8 +231,9 @@ class ChatService:
         readable = self.readable(user)
         seen = [("ignoré", s) for s in report.skipped] + [("lu en partie", s) for s in report.partial]
         # File names and converters' messages are shown as text, never as Markdown or HTML.
-        skipped = "".join(f"\n- {what} : {escape_markdown(f'{s.source} ({s.reason})')}" for what, s in seen
-                          if readable is None or s.source in readable)  # fmt: skip
+        said = [(what, f"{s.source} ({reason_in_french(s.reason)})") for what, s in seen
+                if readable is None or s.source in readable]  # fmt: skip
+        skipped = "".join(f"\n- {what} : {escape_markdown(text)}" for what, text in said)
         if readable is not None:
             return f"Réindexation terminée en {report.seconds:.1f} s.{skipped}"
         return (

@@ -15,7 +15,7 @@ from assistant.config import Settings
 from assistant.errors import UsageError
 from assistant.web import library
 from assistant.web.pages import page_html
-from assistant.web.render import viewer_html
+from assistant.web.render import reason_in_french, viewer_html
 from assistant.web.service import ChatService
 from tests.helpers import ask, browser_page, running_server
 from tests.ingest import files
@@ -56,7 +56,7 @@ def test_an_upload_is_indexed_and_a_disguised_file_is_listed_with_its_reason(
     assert not (service.settings.corpus / "outil.exe").exists()
     table = {row[1]: row for row in service.library_rows()}
     assert table["partenaires.docx"][0] == "Partenaires de l’observatoire" and table["partenaires.docx"][4] >= 1
-    assert table["page.docx"][6].startswith("ignoré : not a valid DOCX file")
+    assert table["page.docx"][6] == "ignoré : fichier DOCX non valide (pas une archive zip)", table["page.docx"]
     answer = service.answer(Question.parse("Depuis quand l’observatoire est-il membre d’EUSARF ?"), "extractive")
     assert "2012" in answer.answer and "partenaires.docx" in {c.source for c in answer.citations}
 
@@ -198,3 +198,32 @@ def test_left_out_files_are_never_downloaded_and_a_link_is_removed_not_its_targe
     (corpus / "[vide](javascript:x).txt").write_text("", encoding="utf-8")
     summary = service.reindex(wait=True)
     assert "\\[vide\\]\\(javascript:x\\).txt" in summary  # file names are shown as text, not as Markdown links
+
+
+@pytest.mark.parametrize(
+    ("reason", "french"),
+    [
+        ("empty file", "fichier vide"),
+        ("binary content, not text", "contenu binaire, pas du texte"),
+        ("undecodable text (invalid UTF-16)", "texte illisible (UTF-16 invalide)"),
+        ("encrypted PDF (a password is needed to read it)", "PDF chiffré (il faut un mot de passe pour le lire)"),
+        ("unsupported file type (.exe)", "type de fichier non pris en charge (.exe)"),
+        ("unsupported file type (no extension)", "type de fichier non pris en charge (sans extension)"),
+        (
+            "too large (12.5 MB > 10 MB; raise ASSISTANT_MAX_FILE_MB to index it)",
+            "trop volumineux (12.5 Mo > 10 Mo ; augmentez ASSISTANT_MAX_FILE_MB pour l’indexer)",
+        ),
+        (
+            "refused: this DOCX would unpack to 900 MB (a zip bomb?)",
+            "refusé : ce DOCX occuperait 900 Mo une fois décompressé (bombe zip ?)",
+        ),
+        ("unreadable PPTX (KeyError)", "PPTX illisible (KeyError)"),
+        ("unreadable (Is a directory)", "illisible (Is a directory)"),
+        ("empty file; binary content, not text", "fichier vide ; contenu binaire, pas du texte"),
+        ("a message nobody translated", "a message nobody translated"),
+    ],
+)
+def test_why_a_file_was_left_out_is_said_in_french(reason: str, french: str) -> None:
+    """The ingest layer's reasons (CLI and JSON, in English) are said in French in the library and the reindex
+    summary; one not in the table stays as it is rather than vanish."""
+    assert reason_in_french(reason) == french
