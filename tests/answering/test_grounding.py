@@ -9,6 +9,7 @@ import pytest
 
 from assistant.answering.claims import split_claims
 from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.answering.generative import GenerativeAnswerer
 from assistant.answering.grounding import Grounder
 from assistant.ingest.chunks import Chunk
 
@@ -25,6 +26,13 @@ def passages(answerer: ExtractiveAnswerer) -> list[Chunk]:
 @pytest.fixture(scope="module")
 def grounder(passages: list[Chunk], answerer: ExtractiveAnswerer) -> Grounder:
     return Grounder(passages, answerer.engine.embeddings, answerer.engine.snapshot.lexical.known)
+
+
+def _scripted(answerer: ExtractiveAnswerer, reply: str) -> GenerativeAnswerer:
+    """The LLM path with a scripted LangChain chat model standing in for the model: the policy is under test."""
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    return GenerativeAnswerer(answerer.engine, FakeListChatModel(responses=[reply]), answerer)
 
 
 def test_markers_after_the_full_stop_belong_to_the_sentence() -> None:
@@ -106,12 +114,7 @@ def test_model_reply_without_support_gives_the_quotes_with_a_notice(
 
     A scripted LangChain chat model stands in for the LLM: the policy is under test, not the model.
     """
-    from langchain_core.language_models.fake_chat_models import FakeListChatModel
-
-    from assistant.answering.generative import GenerativeAnswerer
-
-    chat = FakeListChatModel(responses=[reply])
-    answer = GenerativeAnswerer(answerer.engine, chat, answerer).ask("Who funds the EuroCAN network?")
+    answer = _scripted(answerer, reply).ask("Who funds the EuroCAN network?")
     assert answer.mode == "extractive" and not answer.abstained
     assert answer.notice and notice in answer.notice
     assert any("EuroCAN" in c.text for c in answer.citations)
@@ -123,14 +126,10 @@ def test_model_not_found_is_trusted_when_retrieval_is_not_clearly_confident(
 ) -> None:
     """Below the clear confidence, the model's "not found", or a reply the passages do not support at all,
     stands: an honest abstention, not quotes the model could not answer from."""
-    from langchain_core.language_models.fake_chat_models import FakeListChatModel
-
     from assistant.answering import answerability
-    from assistant.answering.generative import GenerativeAnswerer
 
     monkeypatch.setattr(answerability, "CLEAR_CONFIDENCE", 1.01)
-    chat = FakeListChatModel(responses=[reply])
-    answer = GenerativeAnswerer(answerer.engine, chat, answerer).ask("Who funds the EuroCAN network?")
+    answer = _scripted(answerer, reply).ask("Who funds the EuroCAN network?")
     assert answer.abstained and answer.citations == [] and answer.mode == "llm"
 
 
@@ -301,16 +300,12 @@ def test_sources_that_choose_no_document_are_the_question_s_fault_not_the_model_
     answerer: ExtractiveAnswerer, caplog: pytest.LogCaptureFixture
 ) -> None:
     """They were logged as « language model failed: no indexed document matches … »."""
-    from langchain_core.language_models.fake_chat_models import FakeListChatModel
-
     from assistant.answering.conversation import Question
-    from assistant.answering.generative import GenerativeAnswerer
     from assistant.errors import QuestionError
 
-    chat = FakeListChatModel(responses=["EuroCAN [1]."])
     asked = Question.parse("Who funds the EuroCAN network?", sources=["rapports/*.pdf"])
     with pytest.raises(QuestionError, match="no indexed document matches"):
-        GenerativeAnswerer(answerer.engine, chat, answerer).ask(asked)
+        _scripted(answerer, "EuroCAN [1].").ask(asked)
     assert "language model failed" not in caplog.text
 
 
@@ -362,11 +357,7 @@ def test_a_when_answered_without_a_date_gives_the_quotes_with_a_notice(
 
     A scripted LangChain chat model stands in for the LLM: the policy is under test, not the model.
     """
-    from langchain_core.language_models.fake_chat_models import FakeListChatModel
-
-    from assistant.answering.generative import GenerativeAnswerer
-
-    answer = GenerativeAnswerer(answerer.engine, FakeListChatModel(responses=[reply]), answerer).ask(question)
+    answer = _scripted(answerer, reply).ask(question)
     assert "2006" in answer.answer and not answer.abstained
     if gives:
         assert answer.mode == "llm" and answer.notice is None, answer
