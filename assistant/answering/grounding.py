@@ -2,7 +2,8 @@
 
 Every sentence must cite passages it was given, and be supported by them: its content words
 found there (lexical support), or its meaning close to one of their sentences (embedding
-support), every number it states written there, and every acronym it names known to the corpus.
+support), every number it states written there (counting what its sentence counts: not « 300 espèces »
+over « 300 hectares et 50 espèces »), and every acronym it names known to the corpus.
 Its key items — names, acronyms, numbers — must be stated together in one cited sentence (read with
 the list introduction it belongs to, and the sentence before it when it opens with a pronoun), not
 merely somewhere in the passage:
@@ -42,6 +43,8 @@ from assistant.ingest.language import detect_language
 from assistant.models.embeddings import SentenceTransformerEmbeddings
 
 _NUMBER = re.compile(r"\d+")
+# A number and the word right after it: what it counts ("2000 professionnels", "300 hectares").
+_COUNTED = re.compile(r"(\d+)\s+([^\W\d_][\w’'-]*)")
 _PASSAGE_REF = re.compile(r"\bpassages?\s+\d+", re.IGNORECASE)  # "see passage 1" states no fact
 # Conditions a source may attach to what it states; a claim that drops them says more than the source.
 _CONDITION = re.compile(
@@ -272,6 +275,8 @@ class Grounder:
         tokens = set(tokenize(stated))
         if not names <= tokens or not all(n in stated for n in numbers):
             return None
+        if all(self.chunks[i].language == self._language for i in chosen) and _miscounted(claim, stated):
+            return None
         if _YES_NO.match(claim) and not self._states(claim, tokens, next(iter(best))):
             return None
         sources = " ".join(self._text(i, span) for i, span in chosen.items())
@@ -333,6 +338,22 @@ class Grounder:
             return quotes
         ranked = sorted(range(len(self.chunks)), key=lambda i: -self._best_sentence(i, vector)[0])
         return next((q for i in ranked[:3] if (q := self.support(claim, [i], vector))), None)
+
+
+def _miscounted(claim: str, stated: str) -> bool:
+    """Whether the claim counts with a number something its source sentences (``stated``) never count with it:
+    « Le parc abrite 300 espèces » over « Le parc couvre 300 hectares et abrite 50 espèces ». Each number the claim
+    writes right before a content word must come right before a word of the same stem in the sources.
+
+    >>> _miscounted("Le parc abrite 300 espèces [1].", "Le parc couvre 300 hectares et abrite 50 espèces.")
+    True
+    >>> _miscounted("Il couvre 300 hectares, en 2006 la ville…", "En 2006, le parc couvrait 300 hectares.")
+    False
+    """
+    counted = {(n, stem) for n, word in _COUNTED.findall(stated) for stem in tokenize(word)}
+    return any(
+        (n, unit[0]) not in counted for n, word in _COUNTED.findall(MARKER.sub(" ", claim)) if (unit := tokenize(word))
+    )
 
 
 def _subject(text: str) -> str | None:

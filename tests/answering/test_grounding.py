@@ -247,6 +247,16 @@ def test_a_claim_saying_more_than_its_passage_is_dropped(answerer: ExtractiveAns
     assert faithful.used == [1], faithful
 
 
+def test_a_number_must_count_what_its_source_counts(answerer: ExtractiveAnswerer) -> None:
+    """A number bound to another thing than in its sentence: every item is there, together, yet the claim is false."""
+    grounder = _grounder_over(
+        answerer, "Le parc national couvre 300 hectares et abrite 50 espèces d’oiseaux depuis sa création en 1970."
+    )
+    assert grounder.check("Le parc national abrite 300 espèces d’oiseaux [1].").used == []
+    assert grounder.check("Le parc national abrite 50 espèces d’oiseaux [1].").used == [0]
+    assert grounder.check("Le parc national couvre 300 hectares depuis 1970 [1].").used == [0]
+
+
 def test_a_bare_answer_must_come_from_a_sentence_about_the_question(answerer: ExtractiveAnswerer) -> None:
     grounder = _grounder_over(
         answerer, "En 1974, l’âge requis est abaissé à 18 ans. En 1815, il fallait avoir 30 ans pour voter."
