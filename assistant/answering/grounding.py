@@ -45,6 +45,8 @@ from assistant.models.embeddings import SentenceTransformerEmbeddings
 _NUMBER = re.compile(r"\d+")
 # A number and the word right after it: what it counts ("2000 professionnels", "300 hectares").
 _COUNTED = re.compile(r"(\d+)\s+([^\W\d_][\w’'-]*)")
+# « 2 000 » (with a space, a no-break or a narrow no-break space) and « 2000 » are one number.
+_GROUPS = re.compile(r"(?<=\d)[ \u00a0\u202f](?=\d{3}\b)")
 _PASSAGE_REF = re.compile(r"\bpassages?\s+\d+", re.IGNORECASE)  # "see passage 1" states no fact
 # Conditions a source may attach to what it states; a claim that drops them says more than the source.
 _CONDITION = re.compile(
@@ -349,11 +351,12 @@ def _miscounted(claim: str, stated: str) -> bool:
     True
     >>> _miscounted("Il couvre 300 hectares, en 2006 la ville…", "En 2006, le parc couvrait 300 hectares.")
     False
+    >>> _miscounted("2 000 professionnels y viennent.", "Elles réunissent 2000 professionnels.")
+    False
     """
-    counted = {(n, stem) for n, word in _COUNTED.findall(stated) for stem in tokenize(word)}
-    return any(
-        (n, unit[0]) not in counted for n, word in _COUNTED.findall(MARKER.sub(" ", claim)) if (unit := tokenize(word))
-    )
+    counted = {(n, stem) for n, word in _COUNTED.findall(_GROUPS.sub("", stated)) for stem in tokenize(word)}
+    pairs = _COUNTED.findall(_GROUPS.sub("", MARKER.sub(" ", claim)))
+    return any((n, unit[0]) not in counted for n, word in pairs if (unit := tokenize(word)))
 
 
 def _subject(text: str) -> str | None:
