@@ -45,6 +45,20 @@ class Checked:
 
 
 _MARKER_RUN = re.compile(rf"(?:\s*{MARKER.pattern})+")
+# A small model decoding greedily may loop on a phrase ("the EuroCAN network, the EuroCAN network, the EuroCAN
+# network"): said once is enough.
+_REPEATED = re.compile(r"(?<!\w)([^\W\d][^,;.!?\n]{7,}?)(?:\s*[,;]\s*(?:and |et )?\1(?!\w))+")
+
+
+def collapse_repeats(text: str) -> str:
+    """``text`` with a phrase repeated in a row, separated by commas, said once.
+
+    >>> collapse_repeats("It is in the EuroCAN network, the EuroCAN network, the EuroCAN network, and ISPCAN.")
+    'It is in the EuroCAN network, and ISPCAN.'
+    >>> collapse_repeats("Il participe à EuroCAN, à EUSARF, à ESN.")
+    'Il participe à EuroCAN, à EUSARF, à ESN.'
+    """
+    return _REPEATED.sub(r"\1", text)
 
 
 def split_claims(text: str) -> list[Claim]:

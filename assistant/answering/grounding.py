@@ -35,7 +35,16 @@ import numpy as np
 
 from assistant.answering.answer_type import capitalised
 from assistant.answering.answerability import KEY_INFORMATION, coverage, information, question_terms
-from assistant.answering.claims import ACRONYM, PARTIAL, SUPPORTED, Checked, Claim, renumber, split_claims
+from assistant.answering.claims import (
+    ACRONYM,
+    PARTIAL,
+    SUPPORTED,
+    Checked,
+    Claim,
+    collapse_repeats,
+    renumber,
+    split_claims,
+)
 from assistant.answering.types import MARKER, NOT_FOUND_MARK
 from assistant.indexing.lexical import tokenize
 from assistant.ingest.chunks import Chunk, Span, label, opens_with_pronoun
@@ -296,7 +305,7 @@ class Grounder:
         """Keep the supported claims of ``text`` (an answer to ``question``), renumbered; see the module docstring."""
         if NOT_FOUND_MARK in text:
             return Checked("", [], {}, [], not_found=True)
-        claims = split_claims(text)
+        claims = _once(split_claims(collapse_repeats(text)))
         bare = [c.text.lstrip(",;: ") for c in claims]
         vectors = self.embeddings.embed_array(bare) if claims else np.zeros((0, 1))
         asked = set(tokenize(question))
@@ -340,6 +349,18 @@ class Grounder:
             return quotes
         ranked = sorted(range(len(self.chunks)), key=lambda i: -self._best_sentence(i, vector)[0])
         return next((q for i in ranked[:3] if (q := self.support(claim, [i], vector))), None)
+
+
+def _once(claims: list[Claim]) -> list[Claim]:
+    """The claims without those saying again, word for word, what an earlier one said (a model looping)."""
+    said: set[str] = set()
+    kept = []
+    for claim in claims:
+        words = " ".join(tokenize(claim.text))
+        if not words or words not in said:
+            said.add(words)
+            kept.append(claim)
+    return kept
 
 
 def _miscounted(claim: str, stated: str) -> bool:

@@ -54,6 +54,17 @@ def test_supported_claims_are_kept_and_renumbered(grounder: Grounder, passages: 
     assert passages[1].text[start - passages[1].start : end - passages[1].start] == "Il participe au réseau EUSARF."
 
 
+def test_a_model_looping_on_a_phrase_or_a_sentence_is_shown_saying_it_once(grounder: Grounder) -> None:
+    """What the bundled model wrote (2026-12-06, greedy decoding): a phrase four times in a row, kept as supported."""
+    looping = (
+        "L’Observatoire participe au réseau EUSARF, au réseau EUSARF, au réseau EUSARF, au réseau EUSARF [2]. "
+        "Il est membre d’ESN [1]. Il est membre d’ESN [1]."
+    )
+    checked = grounder.check(looping)
+    assert checked.text == "L’Observatoire participe au réseau EUSARF [1]. Il est membre d’ESN [2].", checked
+    assert [c["status"] for c in checked.claims] == ["supported", "supported"]
+
+
 @pytest.mark.parametrize(
     "claim",
     [
