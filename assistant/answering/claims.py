@@ -47,7 +47,11 @@ class Checked:
 _MARKER_RUN = re.compile(rf"(?:\s*{MARKER.pattern})+")
 # A small model decoding greedily may loop on a phrase ("the EuroCAN network, the EuroCAN network, the EuroCAN
 # network"): said once is enough.
-_REPEATED = re.compile(r"(?<!\w)([^\W\d][^,;.!?\n]{7,}?)(?:\s*[,;]\s*(?:and |et )?\1(?!\w))+")
+_PHRASE = r"(?<!\w)([^\W\d][^,;.!?\n]{7,}?)"
+_REPEATED = re.compile(rf"{_PHRASE}(?:\s*[,;]\s*(?:and |et )?\1(?!\w))+")
+# The same, said a third time at the end of what is written so far (sentences too): the model is looping.
+_LOOPING = re.compile(rf"{_PHRASE}(?:\s*[,;.]\s*(?:and |et )?\1(?!\w)){{2,}}[,;.]?\s*$")
+LOOP_WINDOW = 600
 
 
 def collapse_repeats(text: str) -> str:
@@ -59,6 +63,17 @@ def collapse_repeats(text: str) -> str:
     'Il participe à EuroCAN, à EUSARF, à ESN.'
     """
     return _REPEATED.sub(r"\1", text)
+
+
+def looping(text: str) -> bool:
+    """Whether ``text`` (a reply being written) ends with a phrase or a sentence said three times in a row.
+
+    >>> looping("Il est membre d’ESN [1]. Il est membre d’ESN [1]. Il est membre d’ESN [1]")
+    True
+    >>> looping("Il participe à EuroCAN, à EUSARF, à ESN")
+    False
+    """
+    return _LOOPING.search(text[-LOOP_WINDOW:]) is not None
 
 
 def split_claims(text: str) -> list[Claim]:

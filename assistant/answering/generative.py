@@ -29,7 +29,7 @@ from langchain_core.language_models import BaseChatModel
 
 from assistant.answering.answer_type import gives_asked
 from assistant.answering.answerability import clearly_answerable
-from assistant.answering.claims import UNSUPPORTED, Checked
+from assistant.answering.claims import UNSUPPORTED, Checked, looping
 from assistant.answering.conversation import (
     Question,
     is_follow_up,
@@ -145,6 +145,8 @@ class GenerativeAnswerer:
             for text in stream_text(self.chat, messages, cancel):
                 parts.append(text)
                 yield text
+                if looping("".join(parts)):  # greedy decoding stuck: what follows would repeat until max_tokens
+                    break
         except Cancelled:
             if preview is not None:
                 yield replace(preview, notice=NOTICES["stopped"][preview.language])

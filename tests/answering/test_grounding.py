@@ -65,6 +65,18 @@ def test_a_model_looping_on_a_phrase_or_a_sentence_is_shown_saying_it_once(groun
     assert [c["status"] for c in checked.claims] == ["supported", "supported"]
 
 
+def test_a_looping_model_is_stopped_and_its_answer_said_once(answerer: ExtractiveAnswerer) -> None:
+    """Greedy decoding stuck on a sentence would write it until max_tokens: the stream stops at the third time."""
+    from assistant.answering.types import Preview
+
+    generated = _scripted(answerer, "EuroCAN is a network [1]. " * 40 + "THE END")
+    pieces = list(generated.stream("What is EuroCAN?"))
+    written = "".join(p for p in pieces if isinstance(p, str))
+    assert "THE END" not in written and written.count("EuroCAN is a network") == 3, written
+    final = pieces[-1]
+    assert not isinstance(final, (str, Preview)) and final.answer.count("EuroCAN is a network") == 1, final
+
+
 @pytest.mark.parametrize(
     "claim",
     [
