@@ -168,20 +168,23 @@ class Grounder:
         return None if _swapped(claim, [self._text(i, span) for i, span in together[0].items()]) else together
 
     def _adds(self, claim: str, words: set[str], cites: list[int]) -> bool:
-        """Whether a claim says what neither its passages, their titles nor the question say: two content words of
-        its own, or one name (« Pierre-Jakez Hélias exerce professeur à Rennes » over a passage without Rennes).
+        """Whether a claim says what neither its passages nor their titles say: two content words of its own, or one
+        name (« Pierre-Jakez Hélias exerce professeur à Rennes » over a passage without Rennes).
 
-        Only in the passages' language: across languages every word is the model's own.
+        The question's words count as the claim's own: a small model grafts the question's subject or verb onto a
+        sentence about something else (« Elizabeth décide de cacher… » for « Qu'est-ce qu'Elizabeth décide de
+        cacher ? » over « Elizabeth brûle… »). Only in the passages' language: across languages every word is the
+        model's own.
         """
-        own = words - self._given(cites)
+        own = words - self._given(cites, asked=False)
         bare = MARKER.sub(" ", claim)
         names = set(tokenize(" ".join(capitalised(bare)))) - self._pronoun_subject(bare, cites)
         return len(own) >= OWN_WORDS or bool(own & names)
 
-    def _given(self, cites: list[int]) -> set[str]:
-        """The words a claim citing ``cites`` may use: the passages', their titles', their list introductions', the
-        question's, and yes / no."""
-        given = self._asked | _YES_NO_WORDS
+    def _given(self, cites: list[int], *, asked: bool = True) -> set[str]:
+        """The words a claim citing ``cites`` may use: the passages', their titles', their list introductions', yes /
+        no, and (``asked``) the question's."""
+        given = (self._asked if asked else set()) | _YES_NO_WORDS
         for i in cites:
             given |= self._tokens[i] | set(tokenize(label(self.chunks[i].title, self.chunks[i].section)))
             given |= self._tokens[intro] if (intro := self._intros[i]) is not None else set()

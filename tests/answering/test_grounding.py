@@ -270,6 +270,19 @@ def test_a_claim_saying_more_than_its_passage_is_dropped(answerer: ExtractiveAns
     assert faithful.used == [1], faithful
 
 
+def test_the_question_s_words_grafted_onto_another_sentence_are_the_claim_s_own(answerer: ExtractiveAnswerer) -> None:
+    """A small model restates the question around a sentence that says something else (read by hand, 2026-12-06:
+    most wrongly kept claims over PIAF were such grafts); a claim whose new words are in its sentence stays."""
+    grounder = _grounder_over(
+        answerer, "Elizabeth brûle ce que contenait la cachette abandonnée, pour créer un signal de fumée."
+    )
+    question = "Qu'est-ce qu'Elizabeth décide de cacher ?"
+    grafted = grounder.check("Elizabeth décide de cacher ce que contenait la cachette abandonnée [1].", question)
+    assert grafted.used == [] and grafted.claims[0]["status"] == "unsupported", grafted
+    stated = grounder.check("Elizabeth brûle ce que contenait la cachette abandonnée [1].", question)
+    assert stated.used == [0], stated
+
+
 def test_a_number_must_count_what_its_source_counts(answerer: ExtractiveAnswerer) -> None:
     """A number bound to another thing than in its sentence: every item is there, together, yet the claim is false."""
     grounder = _grounder_over(
