@@ -1,5 +1,7 @@
 """Claims: a generated answer split into pieces that each carry their citation markers, and the checked answer
-rebuilt from the claims kept, markers renumbered to the passages used.
+rebuilt from the claims kept, markers renumbered to the passages used; and what can be read from a claim's own
+wording: a model looping (:func:`collapse_repeats`, :func:`said_once`, :func:`looping`), a number counting
+another thing than its source does (:func:`miscounted`).
 
 Example:
     >>> [(c.text, c.cites) for c in split_claims("L’ONPE est membre d’ESN [1], d’EUSARF [2]. Il publie [1].")]
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.answering.types import MARKER
+from assistant.indexing.lexical import tokenize
 from assistant.ingest.chunks import Span, sentence_spans
 
 # Names with two capitals or more: ESN, EuroCAN, ISPCAN.
@@ -44,6 +47,10 @@ class Checked:
     claims: list[dict[str, Any]] = field(default_factory=list)
 
 
+# A number and the word right after it: what it counts ("2000 professionnels", "300 hectares").
+_COUNTED = re.compile(r"(\d+)\s+([^\W\d_][\w’'-]*)")
+# « 2 000 » (with a space, a no-break or a narrow no-break space) and « 2000 » are one number.
+_GROUPS = re.compile(r"(?<=\d)[ \u00a0\u202f](?=\d{3}\b)")
 _MARKER_RUN = re.compile(rf"(?:\s*{MARKER.pattern})+")
 # A small model decoding greedily may loop on a phrase ("the EuroCAN network, the EuroCAN network, the EuroCAN
 # network"): said once is enough.
@@ -130,3 +137,32 @@ def renumber(claims: list[Claim], dropped: list[str]) -> Checked:
     ]
     unsupported = [{"text": text, "status": UNSUPPORTED, "citations": []} for text in dropped]
     return Checked(" ".join(rebuilt), used, quotes, dropped, claims=shown + unsupported)
+
+
+def said_once(claims: list[Claim]) -> list[Claim]:
+    """The claims without those saying again, word for word, what an earlier one said (a model looping)."""
+    said: set[str] = set()
+    kept = []
+    for claim in claims:
+        words = " ".join(tokenize(claim.text))
+        if not words or words not in said:
+            said.add(words)
+            kept.append(claim)
+    return kept
+
+
+def miscounted(claim: str, stated: str) -> bool:
+    """Whether the claim counts with a number something its source sentences (``stated``) never count with it:
+    « Le parc abrite 300 espèces » over « Le parc couvre 300 hectares et abrite 50 espèces ». Each number the claim
+    writes right before a content word must come right before a word of the same stem in the sources.
+
+    >>> miscounted("Le parc abrite 300 espèces [1].", "Le parc couvre 300 hectares et abrite 50 espèces.")
+    True
+    >>> miscounted("Il couvre 300 hectares, en 2006 la ville…", "En 2006, le parc couvrait 300 hectares.")
+    False
+    >>> miscounted("2 000 professionnels y viennent.", "Elles réunissent 2000 professionnels.")
+    False
+    """
+    counted = {(n, stem) for n, word in _COUNTED.findall(_GROUPS.sub("", stated)) for stem in tokenize(word)}
+    pairs = _COUNTED.findall(_GROUPS.sub("", MARKER.sub(" ", claim)))
+    return any((n, unit[0]) not in counted for n, word in pairs if (unit := tokenize(word)))

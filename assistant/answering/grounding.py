@@ -42,7 +42,9 @@ from assistant.answering.claims import (
     Checked,
     Claim,
     collapse_repeats,
+    miscounted,
     renumber,
+    said_once,
     split_claims,
 )
 from assistant.answering.types import MARKER, NOT_FOUND_MARK
@@ -52,10 +54,6 @@ from assistant.ingest.language import detect_language
 from assistant.models.embeddings import SentenceTransformerEmbeddings
 
 _NUMBER = re.compile(r"\d+")
-# A number and the word right after it: what it counts ("2000 professionnels", "300 hectares").
-_COUNTED = re.compile(r"(\d+)\s+([^\W\d_][\w’'-]*)")
-# « 2 000 » (with a space, a no-break or a narrow no-break space) and « 2000 » are one number.
-_GROUPS = re.compile(r"(?<=\d)[ \u00a0\u202f](?=\d{3}\b)")
 _PASSAGE_REF = re.compile(r"\bpassages?\s+\d+", re.IGNORECASE)  # "see passage 1" states no fact
 # Conditions a source may attach to what it states; a claim that drops them says more than the source.
 _CONDITION = re.compile(
@@ -289,7 +287,7 @@ class Grounder:
         tokens = set(tokenize(stated))
         if not names <= tokens or not all(n in stated for n in numbers):
             return None
-        if all(self.chunks[i].language == self._language for i in chosen) and _miscounted(claim, stated):
+        if all(self.chunks[i].language == self._language for i in chosen) and miscounted(claim, stated):
             return None
         if _YES_NO.match(claim) and not self._states(claim, tokens, next(iter(best))):
             return None
@@ -308,7 +306,7 @@ class Grounder:
         """Keep the supported claims of ``text`` (an answer to ``question``), renumbered; see the module docstring."""
         if NOT_FOUND_MARK in text:
             return Checked("", [], {}, [], not_found=True)
-        claims = _once(split_claims(collapse_repeats(text)))
+        claims = said_once(split_claims(collapse_repeats(text)))
         bare = [c.text.lstrip(",;: ") for c in claims]
         vectors = self.embeddings.embed_array(bare) if claims else np.zeros((0, 1))
         asked = set(tokenize(question))
@@ -352,35 +350,6 @@ class Grounder:
             return quotes
         ranked = sorted(range(len(self.chunks)), key=lambda i: -self._best_sentence(i, vector)[0])
         return next((q for i in ranked[:3] if (q := self.support(claim, [i], vector))), None)
-
-
-def _once(claims: list[Claim]) -> list[Claim]:
-    """The claims without those saying again, word for word, what an earlier one said (a model looping)."""
-    said: set[str] = set()
-    kept = []
-    for claim in claims:
-        words = " ".join(tokenize(claim.text))
-        if not words or words not in said:
-            said.add(words)
-            kept.append(claim)
-    return kept
-
-
-def _miscounted(claim: str, stated: str) -> bool:
-    """Whether the claim counts with a number something its source sentences (``stated``) never count with it:
-    « Le parc abrite 300 espèces » over « Le parc couvre 300 hectares et abrite 50 espèces ». Each number the claim
-    writes right before a content word must come right before a word of the same stem in the sources.
-
-    >>> _miscounted("Le parc abrite 300 espèces [1].", "Le parc couvre 300 hectares et abrite 50 espèces.")
-    True
-    >>> _miscounted("Il couvre 300 hectares, en 2006 la ville…", "En 2006, le parc couvrait 300 hectares.")
-    False
-    >>> _miscounted("2 000 professionnels y viennent.", "Elles réunissent 2000 professionnels.")
-    False
-    """
-    counted = {(n, stem) for n, word in _COUNTED.findall(_GROUPS.sub("", stated)) for stem in tokenize(word)}
-    pairs = _COUNTED.findall(_GROUPS.sub("", MARKER.sub(" ", claim)))
-    return any((n, unit[0]) not in counted for n, word in pairs if (unit := tokenize(word)))
 
 
 def _subject(text: str) -> str | None:
