@@ -68,7 +68,9 @@ def suite_items(root: Path, piaf: list[Item], onpe: list[Item], per_kind: int, s
     outside: list[Item] = []
     for kind in ("answerable", "near-fact", "near-domain"):
         group = [i for i in held_out if design.kind(i, "mixed") == kind]
-        translated = [i for i in group if i.id in english][:per_kind]
+        pool = [i for i in group if i.id in english]
+        # A sample smaller than the translated questions is drawn with the seed too (it was always their first ones).
+        translated = pool if len(pool) <= per_kind else rng.sample(pool, per_kind)
         # The translated questions are asked in French too (twins), the others drawn at random.
         rest = [i for i in group if i.id not in english]
         for item in translated + rng.sample(rest, min(per_kind - len(translated), len(rest))):

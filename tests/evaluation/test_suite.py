@@ -55,3 +55,24 @@ def test_suite_covers_every_kind_and_beats_the_tutorial_pipeline(summary: dict[s
         assert ours["by_kind"][kind]["abstained"] > theirs["by_kind"][kind]["abstained"] + 0.1, kind
     report = Path(summary["report"])
     assert {"report.md", "metrics.json", "items.jsonl", "plot.png"} <= {p.name for p in report.iterdir()}
+
+
+def test_the_seed_draws_the_translated_questions_too(onpe_settings: Settings, tmp_path: Path) -> None:
+    """With English translations, a sample smaller than them was always their first ones, whatever ``--seed``."""
+    if not PIAF.is_file():
+        pytest.skip(f"PIAF is not beside the repository ({PIAF})")
+    from assistant.evaluation.squad import import_squad
+    from assistant.evaluation.suite import suite_items
+
+    _, piaf = import_squad(PIAF, onpe_settings.index_dir)
+    piaf = [i for i in piaf if i.evidence]
+    (tmp_path / "english.jsonl").write_text(
+        "".join(json.dumps({"id": i.id, "english": f"In English: {i.question}"}) + "\n" for i in piaf), encoding="utf-8"
+    )
+
+    def english(seed: int, per_kind: int) -> set[str]:
+        mixed = suite_items(tmp_path, piaf, [], per_kind, seed)["mixed"]
+        return {i.id for i in mixed if i.tags["lang"] == "en"}
+
+    assert len(english(0, 5)) == 15 and english(0, 5) != english(1, 5)
+    assert english(0, 5) == english(0, 5)
