@@ -1,7 +1,8 @@
 """Claims: a generated answer split into pieces that each carry their citation markers, and the checked answer
 rebuilt from the claims kept, markers renumbered to the passages used; and what can be read from a claim's own
 wording: a model looping (:func:`collapse_repeats`, :func:`said_once`, :func:`looping`), a number counting
-another thing than its source does (:func:`miscounted`).
+another thing than its source does (:func:`miscounted`), or leaving out what the source attaches to a fact
+(:func:`dropped_qualifier`).
 
 Example:
     >>> [(c.text, c.cites) for c in split_claims("L’ONPE est membre d’ESN [1], d’EUSARF [2]. Il publie [1].")]
@@ -32,6 +33,7 @@ class Claim:
     sentence: int  # which sentence it belongs to, to rebuild the text
     quotes: dict[int, Span] = field(default_factory=dict)
     status: str = SUPPORTED
+    reason: str = ""  # why a claim is partial: what its source attaches that it leaves out (dropped_qualifier)
 
 
 @dataclass
@@ -43,7 +45,8 @@ class Checked:
     quotes: dict[int, Span]  # passage index -> document offsets of the supporting sentence
     dropped: list[str]
     not_found: bool = False
-    # Each claim as shown (``{"text", "status", "citations"}``, citations in the new numbers), then those dropped.
+    # Each claim as shown (``{"text", "status", "citations"}``, citations in the new numbers, and ``"reason"`` when
+    # partial), then those dropped.
     claims: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -59,6 +62,15 @@ _REPEATED = re.compile(rf"{_PHRASE}(?:\s*[,;]\s*(?:and |et )?\1(?!\w))+")
 # The same, said a third time at the end of what is written so far (sentences too): the model is looping.
 _LOOPING = re.compile(rf"{_PHRASE}(?:\s*[,;.]\s*(?:and |et )?\1(?!\w)){{2,}}[,;.]?\s*$")
 LOOP_WINDOW = 600
+
+
+def ungroup(text: str) -> str:
+    """The text with its numbers' digit groups joined: « 2 000 » is « 2000 ».
+
+    >>> ungroup("près de 2 000 professionnels, 1\u202f500 enfants en 2015")
+    'près de 2000 professionnels, 1500 enfants en 2015'
+    """
+    return _GROUPS.sub("", text)
 
 
 def collapse_repeats(text: str) -> str:
@@ -133,6 +145,7 @@ def renumber(claims: list[Claim], dropped: list[str]) -> Checked:
     rebuilt = [body if body[-1] in ".!?…" else body.rstrip(",;:") + "." for body in sentences.values()]
     shown = [
         {"text": c.text.lstrip(",;: "), "status": c.status, "citations": [used.index(i) + 1 for i in c.cites]}
+        | ({"reason": c.reason} if c.reason else {})
         for c in claims
     ]
     unsupported = [{"text": text, "status": UNSUPPORTED, "citations": []} for text in dropped]
@@ -163,6 +176,86 @@ def miscounted(claim: str, stated: str) -> bool:
     >>> miscounted("2 000 professionnels y viennent.", "Elles réunissent 2000 professionnels.")
     False
     """
-    counted = {(n, stem) for n, word in _COUNTED.findall(_GROUPS.sub("", stated)) for stem in tokenize(word)}
-    pairs = _COUNTED.findall(_GROUPS.sub("", MARKER.sub(" ", claim)))
+    counted = {(n, stem) for n, word in _COUNTED.findall(ungroup(stated)) for stem in tokenize(word)}
+    pairs = _COUNTED.findall(ungroup(MARKER.sub(" ", claim)))
     return any((n, unit[0]) not in counted for n, word in pairs if (unit := tokenize(word)))
+
+
+# What a source may attach to what it states; a claim that leaves it out says more than the source.
+_CONDITION = re.compile(
+    r"\b(uniquement|seulement) (si|lorsque|quand|dans|pour|en cas)\b|\bsous (certaines )?(conditions?|réserve)\b"
+    r"|\bà (la )?condition\b|\bsauf\b|\bexcept(é|ion)?\b|\bonly (if|when|for|in)\b|\bunless\b|\bprovided that\b"
+    r"|\bsubject to\b",
+    re.IGNORECASE,
+)
+# A number given as an approximation or a bound (« près de 2000 », "more than 300").
+_APPROXIMATE = re.compile(
+    r"\b(près d[e'’]|environ|presque|quelque|plus d[e'’]|moins d[e'’]|au moins|au plus|jusqu['’]à|about|around"
+    r"|approximately|nearly|almost|roughly|some|over|more than|less than|fewer than|at least|up to|under)\s+(\d+)",
+    re.IGNORECASE,
+)
+_APPROXIMATE_SAID = re.compile(r"\b(environ|approximately|about|roughly|or so)\b", re.IGNORECASE)
+# An aim, not a result: what follows it (up to the sentence's end) was sought, not necessarily obtained.
+_AIM = re.compile(
+    r"\b(dans l['’]objectif d|dans le but d|afin d|en vue d|vis(e|ent|ait|aient|ant) à|cherch(e|ent|ait|aient|ant) à"
+    r"|a pour (objectif|but) d|ont pour (objectif|but) d|in order to|aim(s|ed|ing)? (to|at)"
+    r"|with the (aim|goal|purpose) of|seek(s|ing)? to|sought to)",
+    re.IGNORECASE,
+)
+_AIM_SAID = re.compile(
+    r"\b(afin|objectifs?|but|vis\w*|cherch\w*|tent\w*|souhait\w*|aim\w*|goals?|purpose|intend\w*|seek\w*|sought"
+    r"|tr(y|ies|ied)|attempt\w*|wanted|(in order|so as) to)\b|\bpour\s+(\w+['’])?\w+(er|ir|re)\b",
+    re.IGNORECASE,
+)
+# Reported, not asserted: « Selon Madame Campan, la reine aurait déclaré… »; a claim must keep who says it.
+_REPORTED = re.compile(
+    r"\bselon\b|^\W*d['’]après\b|\b(according to|reportedly|allegedly|supposedly|(is|are|was|were) said to)\b",
+    re.IGNORECASE,
+)
+_REPORTED_SAID = re.compile(
+    r"\b(selon|d['’]après|according|reportedly|allegedly|supposedly|said to|claim\w*|affirm\w*|rapport\w*|report\w*)\b",
+    re.IGNORECASE,
+)
+# Hypothetical, not asserted (« elle aurait déclaré »): the claim must keep some doubt.
+_HYPOTHETICAL = re.compile(r"\b(aurai(t|ent)|serai(t|ent)|pourrai(t|ent)|(may|might|could) have)\b", re.IGNORECASE)
+_DOUBT_SAID = re.compile(
+    r"\b(aurai\w*|serai\w*|pourrai\w*|peut-être|probablement|possible\w*|may|might|could|would|possibly|perhaps"
+    r"|probably|likely)\b",
+    re.IGNORECASE,
+)
+
+
+def dropped_qualifier(claim: str, sources: str) -> str:
+    """What the source sentences attach to the fact the claim states and the claim leaves out: ``"condition"``,
+    ``"approximation"``, ``"aim"``, ``"reported"``; ``""`` when nothing. Either language on either side, except
+    for aims: the claim must reuse two words of what was sought.
+
+    >>> dropped_qualifier("2000 professionals attend [1].", "Elles réunissent près de 2 000 professionnels.")
+    'approximation'
+    >>> dropped_qualifier("About 2000 professionals attend.", "Elles réunissent près de 2 000 professionnels.")
+    ''
+    >>> dropped_qualifier("La Société a obtenu une réforme du parlement.",
+    ...                   "Il crée la Société dans l’objectif d’obtenir une réforme du parlement.")
+    'aim'
+    >>> dropped_qualifier("La Société a été créée en 1791.", "Il crée la Société en 1791 afin d’obtenir une réforme.")
+    ''
+    >>> dropped_qualifier("La reine a déclaré que l’argent serait mieux dépensé.",
+    ...                   "Selon Madame Campan, la reine aurait déclaré que l’argent serait mieux dépensé.")
+    'reported'
+    """
+    claim = MARKER.sub(" ", claim)
+    if _CONDITION.search(sources) and not _CONDITION.search(claim):
+        return "condition"
+    flat = ungroup(claim)
+    hedged = {m.group(2) for m in _APPROXIMATE.finditer(ungroup(sources))}
+    bare = set(re.findall(r"\d+", flat)) - {m.group(2) for m in _APPROXIMATE.finditer(flat)}
+    if hedged & bare and not _APPROXIMATE_SAID.search(flat):  # « 2000 professionnels environ » keeps it
+        return "approximation"
+    words = set(tokenize(claim))
+    for aim in _AIM.finditer(sources):
+        sought = re.split(r"[.;:!?]", sources[aim.end() :], maxsplit=1)[0]
+        if len(words & set(tokenize(sought))) >= 2 and not _AIM_SAID.search(claim):
+            return "aim"
+    if _REPORTED.search(sources) and not _REPORTED_SAID.search(claim):
+        return "reported"
+    return "reported" if _HYPOTHETICAL.search(sources) and not _DOUBT_SAID.search(claim) else ""

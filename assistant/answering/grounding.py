@@ -8,8 +8,9 @@ Its key items — names, acronyms, numbers — must be stated together in one ci
 the list introduction it belongs to, and the sentence before it when it opens with a pronoun), not
 merely somewhere in the passage:
 "The AFMJF presented Laurence Rossignol's roadmap" joins two sentences that never meet. A yes or a
-no needs one sentence that states it. A claim whose supporting sentence attaches a condition
-(« uniquement si », "only if"…) that the claim leaves out is ``partial``; a restatement of the question
+no needs one sentence that states it. A claim that leaves out what its supporting sentence attaches to
+the fact — a condition (« uniquement si »), an approximation (« près de 2000 »), an aim (« dans l’objectif
+d’obtenir »), a report (« selon X, elle aurait ») — is ``partial``, with the reason; a restatement of the question
 adds nothing and is dropped. Each claim gets a status: ``supported``, ``partial`` or ``unsupported``
 (dropped, never shown as a fact).
 A sentence that cites nothing, or cites the wrong passage, is re-attached to a passage that
@@ -42,10 +43,12 @@ from assistant.answering.claims import (
     Checked,
     Claim,
     collapse_repeats,
+    dropped_qualifier,
     miscounted,
     renumber,
     said_once,
     split_claims,
+    ungroup,
 )
 from assistant.answering.types import MARKER, NOT_FOUND_MARK
 from assistant.indexing.lexical import tokenize
@@ -55,13 +58,6 @@ from assistant.models.embeddings import SentenceTransformerEmbeddings
 
 _NUMBER = re.compile(r"\d+")
 _PASSAGE_REF = re.compile(r"\bpassages?\s+\d+", re.IGNORECASE)  # "see passage 1" states no fact
-# Conditions a source may attach to what it states; a claim that drops them says more than the source.
-_CONDITION = re.compile(
-    r"\b(uniquement|seulement) (si|lorsque|quand|dans|pour|en cas)\b|\bsous (certaines )?(conditions?|réserve)\b"
-    r"|\bà (la )?condition\b|\bsauf\b|\bexcept(é|ion)?\b|\bonly (if|when|for|in)\b|\bunless\b|\bprovided that\b"
-    r"|\bsubject to\b",
-    re.IGNORECASE,
-)
 # A claim that joins a fact to another by cause ("X because Y") states that link: both must come from one place.
 # ("since" and « depuis » are left out: mostly about time.)
 _CAUSE = re.compile(
@@ -140,8 +136,8 @@ class Grounder:
         return float(sims[best]), self._sentences[i][best]
 
     def support(self, claim: str, cites: list[int], vector: np.ndarray) -> tuple[dict[int, Span], str] | None:
-        """Supporting sentence per cited passage and the claim's status, or None when the cited passages do not
-        back the claim."""
+        """Supporting sentence per cited passage and what the claim leaves out of it (:func:`dropped_qualifier`:
+        ``""`` when nothing), or None when the cited passages do not back the claim."""
         if not cites:
             return None
         words = set(tokenize(claim))
@@ -266,19 +262,19 @@ class Grounder:
         return " ".join([*intro, *above, *before, sentence])
 
     def _together(self, claim: str, words: set[str], best: dict[int, Span]) -> tuple[dict[int, Span], str] | None:
-        """One sentence per cited passage that states the claim's key items together (else None), and the status.
+        """One sentence per cited passage that states the claim's key items together (else None), and the qualifier
+        they attach that the claim leaves out (``""`` when none).
 
         The sentence holding most key items is taken in each passage (the closest in meaning when none holds
         any); across the cited passages those sentences must hold them all. A yes or a no also needs those
-        sentences to hold half the claim's words; a condition they attach and the claim leaves out makes it
-        ``partial``.
+        sentences to hold half the claim's words.
         """
         names, numbers = key_items(claim)
         chosen: dict[int, Span] = {}
         contexts: list[str] = []
         for i, closest in best.items():
             spans = self._sentences[i]
-            texts = [self._context(i, j) for j in range(len(spans))]
+            texts = [ungroup(self._context(i, j)) for j in range(len(spans))]
             held = [len(names & set(tokenize(t))) + sum(n in t for n in numbers) for t in texts]
             j = max(range(len(spans)), key=lambda k: (held[k], spans[k] == closest))
             chosen[i] = spans[j] if held[j] else closest
@@ -292,12 +288,12 @@ class Grounder:
         if _YES_NO.match(claim) and not self._states(claim, tokens, next(iter(best))):
             return None
         sources = " ".join(self._text(i, span) for i, span in chosen.items())
-        return chosen, PARTIAL if _CONDITION.search(sources) and not _CONDITION.search(claim) else SUPPORTED
+        return chosen, dropped_qualifier(claim, sources)
 
     def _facts_ok(self, claim: str, cites: list[int]) -> bool:
         """Numbers must be in the cited passages; acronyms at least somewhere in the corpus."""
-        numbers = _NUMBER.findall(_PASSAGE_REF.sub("", claim))
-        if not all(any(n in self.chunks[i].text for i in cites) for n in numbers):
+        numbers = _NUMBER.findall(ungroup(_PASSAGE_REF.sub("", claim)))
+        if not all(any(n in ungroup(self.chunks[i].text) for i in cites) for n in numbers):
             return False
         acronyms = {t for a in ACRONYM.findall(claim) for t in tokenize(a)}
         return self.known(acronyms) == acronyms
@@ -326,8 +322,10 @@ class Grounder:
             empty = any(stated <= title for title in titles)
             supported = None if empty else self.support(words, cites, vector) or self._reattach(words, vector)
             if supported:
-                quotes, status = supported
-                kept.append(Claim(claim.text, sorted(quotes), claim.sentence, quotes, status))
+                quotes, reason = supported
+                kept.append(
+                    Claim(claim.text, sorted(quotes), claim.sentence, quotes, PARTIAL if reason else SUPPORTED, reason)
+                )
             else:
                 dropped.append(words)
         return renumber(kept, dropped)
@@ -382,7 +380,7 @@ def key_items(claim: str) -> tuple[set[str], list[str]]:
     >>> sorted(names), numbers
     (['afmjf', 'laurenc', 'rossignol'], ['2015'])
     """
-    bare = _PASSAGE_REF.sub("", MARKER.sub("", claim))
+    bare = ungroup(_PASSAGE_REF.sub("", MARKER.sub("", claim)))
     names = {
         word
         for word in capitalised(bare)

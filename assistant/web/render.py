@@ -33,8 +33,16 @@ def escape_markdown(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
 
 
-# The discreet mark after each checked claim of a generated answer (extractive quotes are the documents' own).
-CLAIM_MARKS = {"supported": " ✓", "partial": " ⚠ *(la source pose une condition)*"}
+# The discreet mark after each checked claim of a generated answer (extractive quotes are the documents' own):
+# by status, and for a partial claim by what its source attaches that the claim leaves out.
+CLAIM_MARKS = {
+    "supported": " ✓",
+    "partial": " ⚠ *(la source nuance ce point)*",
+    "condition": " ⚠ *(la source pose une condition)*",
+    "approximation": " ⚠ *(la source donne une valeur approchée)*",
+    "aim": " ⚠ *(la source parle d’un objectif, pas d’un résultat)*",
+    "reported": " ⚠ *(la source rapporte un propos, sans l’affirmer)*",
+}
 _MARK = "\x00{}\x00"
 _MARKER_RUN = re.compile(r"(?:\s*\[\d+\])+")
 
@@ -112,22 +120,23 @@ def _marked(answer: Answer) -> str:
     position = 0
     for claim in answer.claims:
         found = text.find(claim["text"].rstrip(".!?…;:, "), position)
-        if claim["status"] not in CLAIM_MARKS or found < 0:
+        mark = claim.get("reason") or claim["status"]
+        if claim["status"] == "unsupported" or mark not in CLAIM_MARKS or found < 0:
             continue
         end = found + len(claim["text"].rstrip(".!?…;:, "))
         run = _MARKER_RUN.match(text, end)
         end = run.end() if run else end
-        text = text[:end] + _MARK.format(claim["status"]) + text[end:]
+        text = text[:end] + _MARK.format(mark) + text[end:]
         position = end
     return text
 
 
 def answer_markdown(answer: Answer, answer_id: int) -> str:
     r"""The answer as chat Markdown: escaped text, ``[n]`` as links to the viewer, notice in italics, and after
-    each claim of a generated answer its mark (✓ supported, ⚠ partial: the source attaches a condition).
+    each claim of a generated answer its mark (✓ supported, ⚠ partial: what the source attaches to it).
 
-    >>> answer = Answer("q", "Oui, c’est possible [1].", False, "llm", "fr", confidence=0.9,
-    ...                 claims=[{"text": "Oui, c’est possible.", "status": "partial", "citations": [1]}])
+    >>> answer = Answer("q", "Oui, c’est possible [1].", False, "llm", "fr", confidence=0.9, claims=[
+    ...     {"text": "Oui, c’est possible.", "status": "partial", "citations": [1], "reason": "condition"}])
     >>> answer_markdown(answer, 1).splitlines()[0]
     'Oui, c’est possible \\[1\\] ⚠ *(la source pose une condition)*.'
 
@@ -149,8 +158,8 @@ def answer_markdown(answer: Answer, answer_id: int) -> str:
         position = match.end()
     parts.append(escape_markdown(text[position:]))
     body = "".join(parts)
-    for status, mark in CLAIM_MARKS.items():
-        body = body.replace(_MARK.format(status), mark)
+    for key, mark in CLAIM_MARKS.items():
+        body = body.replace(_MARK.format(key), mark)
     if answer.notice:
         body = f"*{escape_markdown(answer.notice)}*\n\n{body}"
     if not answer.abstained:

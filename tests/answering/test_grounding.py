@@ -144,11 +144,40 @@ def test_a_yes_needs_a_sentence_that_states_it_and_keeps_its_conditions(answerer
         "Le Registre du commerce et des sociétés (RCS) recense les entreprises. Ses informations sont publiques.",
     )
     conditional = grounder.check("Oui, il est possible de changer le nom d’un enfant mineur [1].")
-    assert [c["status"] for c in conditional.claims] == ["partial"], conditional
+    assert [(c["status"], c["reason"]) for c in conditional.claims] == [("partial", "condition")], conditional
     with_condition = grounder.check("Oui, si ses deux parents donnent leur accord, uniquement si [1].")
     assert [c["status"] for c in with_condition.claims] == ["supported"], with_condition
     unstated = grounder.check("Oui, un site peut réutiliser les informations du Registre du commerce [2].")
     assert unstated.used == [] and unstated.claims[0]["status"] == "unsupported", unstated
+
+
+def test_an_approximation_an_aim_or_a_report_left_out_makes_a_claim_partial(answerer: ExtractiveAnswerer) -> None:
+    """The claim is backed word for word but states as exact, obtained or asserted what its source does not."""
+    grounder = _grounder_over(
+        answerer,
+        "Les Assises réunissent chaque année près de 2 000 professionnels du secteur.",
+        "Wolfe Tone crée à Belfast la Société des Irlandais unis, dans l’objectif d’obtenir une réforme du "
+        "parlement irlandais et l’émancipation des catholiques.",
+        "Selon Madame Campan, la reine aurait refusé le collier de diamants proposé par les joailliers.",
+    )
+    cases = {
+        "2000 professionals attend the Assises each year [1].": "approximation",
+        "Les Assises réunissent chaque année 2 000 professionnels du secteur [1].": "approximation",
+        "La Société des Irlandais unis a obtenu une réforme du parlement irlandais [2].": "aim",
+        "La reine a refusé le collier de diamants proposé par les joailliers [3].": "reported",
+    }
+    for claim, reason in cases.items():
+        checked = grounder.check(claim)
+        assert [(c["status"], c.get("reason")) for c in checked.claims] == [("partial", reason)], checked
+    kept = [
+        "Les Assises réunissent chaque année près de 2 000 professionnels du secteur [1].",
+        "Wolfe Tone crée la Société des Irlandais unis pour obtenir une réforme du parlement irlandais [2].",
+        "Wolfe Tone crée la Société des Irlandais unis à Belfast [2].",
+        "Selon Madame Campan, la reine aurait refusé le collier de diamants [3].",
+    ]
+    for claim in kept:
+        checked = grounder.check(claim)
+        assert [(c["status"], c.get("reason")) for c in checked.claims] == [("supported", None)], checked
 
 
 def test_a_restatement_of_the_question_is_dropped(answerer: ExtractiveAnswerer) -> None:
