@@ -139,6 +139,11 @@ def answer_markdown(answer: Answer, answer_id: int) -> str:
     ...     {"text": "Oui, c’est possible.", "status": "partial", "citations": [1], "reason": "condition"}])
     >>> answer_markdown(answer, 1).splitlines()[0]
     'Oui, c’est possible \\[1\\] ⚠ *(la source pose une condition)*.'
+    >>> answer.answer = "2000 professionals attend [1]."
+    >>> answer.claims = [{"text": "2000 professionals attend.", "status": "partial", "citations": [1],
+    ...                   "reason": "approximation"}]
+    >>> answer_markdown(answer, 1).splitlines()[0]
+    '2000 professionals attend \\[1\\] ⚠ *(la source donne une valeur approchée)*.'
 
     A bracketed number inside a quote is the document's own, not a link to a citation:
 
