@@ -136,6 +136,8 @@ def renumber(claims: list[Claim], dropped: list[str]) -> Checked:
             if i not in used:
                 used.append(i)
                 quotes[i] = claim.quotes[i]
+            else:  # claims citing one passage from different sentences: its quote runs from the first to the last
+                quotes[i] = (min(quotes[i][0], claim.quotes[i][0]), max(quotes[i][1], claim.quotes[i][1]))
         markers = "".join(f"[{used.index(i) + 1}]" for i in claim.cites)
         text = claim.text if claim.sentence in sentences else claim.text.lstrip(",;: ")
         end = text[-1] if text[-1] in ".!?…;:," else ""

@@ -46,6 +46,24 @@ def test_supported_claims_are_kept_and_renumbered(grounder: Grounder, passages: 
     assert passages[1].text[start - passages[1].start : end - passages[1].start] == "Il participe au réseau EUSARF."
 
 
+def test_claims_citing_one_passage_from_two_sentences_quote_both(answerer: ExtractiveAnswerer) -> None:
+    """The reader clicking [1] must see every sentence the claims citing it come from, not only the first."""
+    grounder = _grounder_over(
+        answerer,
+        "Les signes du zodiaque sont traditionnellement au nombre de 12. Ils résultent de la division en 12 du "
+        "cercle qui passe au milieu de la bande de ciel. Le zodiaque est connu depuis Babylone.",
+    )
+    checked = grounder.check(
+        "Les signes du zodiaque sont au nombre de 12 [1]. Ils résultent de la division en 12 du cercle [1]."
+    )
+    assert checked.used == [0] and checked.dropped == [], checked
+    start, end = checked.quotes[0]
+    assert grounder.chunks[0].text[start:end] == (
+        "Les signes du zodiaque sont traditionnellement au nombre de 12. Ils résultent de la division en 12 du "
+        "cercle qui passe au milieu de la bande de ciel."
+    )
+
+
 def test_a_model_looping_on_a_phrase_or_a_sentence_is_shown_saying_it_once(grounder: Grounder) -> None:
     """What the bundled model wrote (2026-12-06, greedy decoding): a phrase four times in a row, kept as supported."""
     looping = (
