@@ -206,12 +206,17 @@ def signals(
     if unknown:
         # « entretiennent » where the passages write « entretient »: another form of a word they use, not a new word.
         held_lemmas = {lemma(w) for passage in words for w in passage}
-        unknown = [t for t in unknown if lemma(t.word) not in held_lemmas]
+        unknown = [t for t in unknown if lemma(t.word) not in held_lemmas and t.word not in _FORM_WORDS]
     margins = {
         t.word: -math.inf if t.stem in elsewhere else topic_margin(engine, query, t.word, vectors[best])
         for t in unknown
     }
     return features, margins, top
+
+
+# Words asking what a name's letters stand for (« Que signifie le sigle ISPCAN ? »): documents write the name and
+# its expansion, not the word itself.
+_FORM_WORDS = frozenset({"sigle", "acronyme", "abréviation", "initiales", "acronym", "abbreviation", "initials"})
 
 
 @lru_cache(maxsize=100_000)

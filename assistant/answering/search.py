@@ -32,6 +32,7 @@ from pydantic import ConfigDict
 from assistant.answering.answerability import answerable, assess, clearly_answerable, min_confidence, relevance
 from assistant.answering.conversation import Question, asked_about, retrieval_query
 from assistant.answering.sources import chosen
+from assistant.answering.spelling import respell
 from assistant.answering.types import Hit, Retrieved
 from assistant.config import Settings
 from assistant.errors import EmbedderMismatch, IndexBroken, QuestionError
@@ -55,6 +56,7 @@ DENSE_WEIGHT = 0.6
 LEXICAL_WEIGHT = 0.4
 DENSE_FLOOR = 0.75
 IDEAL_SHARE = 0.95
+RESPELL_FROM = 5  # passages whose words a mistyped question word is compared with
 
 
 def scale_dense(scores: dict[int, float], others: dict[int, float] | None = None) -> dict[int, float]:
@@ -342,6 +344,10 @@ def retrieve(engine: SearchEngine, question: Question, query: str | None = None)
     """
     query = query or retrieval_query(question.text, question.history)
     hits = engine.search(query, sources=question.sources, readable=question.readable)
+    # A mistyped word (« obsevatoire ») is searched again as the passages found write it (only readable ones).
+    if (respelled := respell(query, [h.chunk.text for h in hits[:RESPELL_FROM]], engine.known)) != query:
+        query = respelled
+        hits = engine.search(query, sources=question.sources, readable=question.readable)
     # What the documents searched never say is missing, even when others do (``--source``, a reader's folders).
     scope = engine.scope(question.sources, question.readable)
     terms = set(tokenize(query))

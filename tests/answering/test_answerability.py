@@ -193,3 +193,22 @@ def test_another_form_of_a_word_the_passages_use_is_not_missing(
     judged = assess(engine, asked, "fr", engine.search(asked))
     assert "entretiennent" not in judged.margins and "travaillent" not in judged.margins
     assert "salariés" in judged.margins  # no form of it in the passages
+
+
+def test_a_mistyped_word_is_searched_as_the_passages_write_it(answerer: ExtractiveAnswerer) -> None:
+    """« pilotgae » is « pilotage » mistyped, « profesionnels » « professionnels »: searched as written, BM25 knows
+    neither and the typo was named as missing. A word no dictionary knows, one slip from a passage's word, is
+    searched again as the passage writes it; a real word no passage uses (« budget ») is still named."""
+    typo = answerer.ask("Qui participe au comité de pilotgae des Assises ?")
+    assert typo.missing == [] and "comité de pilotage" in typo.query and not typo.abstained, typo
+    counted = answerer.ask("Combien de profesionnels viennent aux Assises ?")
+    assert "professionnels" in counted.query and "2000" in counted.answer, counted
+    assert "budget" in answerer.ask("Quel est le budget du résaeu EuroCAN ?").missing
+
+
+def test_a_word_asking_what_a_name_stands_for_is_not_missing(answerer: ExtractiveAnswerer) -> None:
+    """Documents write ISPCAN and its expansion, never « sigle »: the question is answered, no word named missing."""
+    expansion = answerer.ask("Que signifie le sigle ISPCAN ?")
+    assert expansion.missing == [] and not expansion.abstained and "Société Internationale" in expansion.answer, (
+        expansion
+    )
