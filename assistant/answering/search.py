@@ -345,8 +345,8 @@ def retrieve(engine: SearchEngine, question: Question, query: str | None = None)
     query = query or retrieval_query(question.text, question.history)
     hits = engine.search(query, sources=question.sources, readable=question.readable)
     # A mistyped word (« obsevatoire ») is searched again as the passages found write it (only readable ones).
-    if (respelled := respell(query, [h.chunk.text for h in hits[:RESPELL_FROM]], engine.known)) != query:
-        query = respelled
+    query, respelled = respell(query, [h.chunk.text for h in hits[:RESPELL_FROM]], engine.known)
+    if respelled:
         hits = engine.search(query, sources=question.sources, readable=question.readable)
     # What the documents searched never say is missing, even when others do (``--source``, a reader's folders).
     scope = engine.scope(question.sources, question.readable)
@@ -360,4 +360,5 @@ def retrieve(engine: SearchEngine, question: Question, query: str | None = None)
     unrelated = bool(missing) and not judged.present
     sure = answerable(judged.confidence, min_confidence(engine.settings)) and not unrelated
     return Retrieved(question.text, question.language, query, hits, terms, score, sure, judged.confidence,
-                     missing, judged.present, question.sources, not clearly_answerable(judged.confidence))  # fmt: skip
+                     missing, judged.present, question.sources, not clearly_answerable(judged.confidence),
+                     respelled)  # fmt: skip

@@ -49,19 +49,19 @@ def misspelling_of(word: str, words: Iterable[str]) -> str | None:
     return next((w for w in words if one_edit(lowered, w.lower())), None)
 
 
-def respell(query: str, passages: Iterable[str], known: Callable[[set[str]], set[str]]) -> str:
+def respell(query: str, passages: Iterable[str], known: Callable[[set[str]], set[str]]) -> tuple[str, list[str]]:
     """``query`` with each word the corpus never uses (``known``: the stems it does) and that mistypes a word of
-    ``passages`` written as that word.
+    ``passages`` written as that word, and the words replaced, each as ``"typed → written"``.
 
     >>> respell("Quelles sont les missions de l'obsevatoire ?", ["L'observatoire a deux missions."], lambda s: set())
-    "Quelles sont les missions de l'observatoire ?"
+    ("Quelles sont les missions de l'observatoire ?", ['obsevatoire → observatoire'])
     """
     words = content_words(query)
     unknown = [w for w, stem in zip(words, stems(words), strict=True) if stem not in known({stem})]
-    if not unknown:
-        return query
-    held = {w for text in passages for w in content_words(text)}
+    held = {w for text in passages for w in content_words(text)} if unknown else set()
+    replaced = []
     for word in unknown:
         if fix := misspelling_of(word, held):
             query = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", fix, query, flags=re.IGNORECASE)
-    return query
+            replaced.append(f"{word} → {fix}")
+    return query, replaced

@@ -50,6 +50,9 @@ UNSURE = {
     "en": "Uncertain answer: the documents may not answer this question; here is what comes closest.",
 }
 QUOTES = {"fr": "« {} »", "en": "“{}”"}
+# Before an answer to a question whose mistyped words were searched as the documents write them.
+RESPELLED = {"fr": "Recherche faite avec {pairs}.", "en": "Searched for {pairs}."}
+RESPELLED_PAIR = {"fr": "{written} pour {typed}", "en": "{written} (the question writes {typed})"}
 # A citation marker in an answer's text: ``[2]``.
 MARKER = re.compile(r"\[(\d+)\]")
 # What the model writes when the passages do not answer (the system prompt asks for it).
@@ -225,14 +228,17 @@ class Retrieved:
     sources: tuple[str, ...] = ()
     # Answered although the confidence is below one half (answerability.clearly_answerable): said first.
     unsure: bool = False
+    # Mistyped words searched as the passages write them (``"pilotgae → pilotage"``): said first.
+    respelled: list[str] = field(default_factory=list)
 
     def abstention(self, mode: str) -> Answer:
         """The honest "not in the documents", in the question's language, naming the key words never used."""
         text = (NOT_FOUND_CHOSEN if self.sources else NOT_FOUND)[self.language]
         if self.missing and not self.sources:
             text = NOT_MENTIONED[self.language].format(words=self._missing_words())
-        return Answer(self.question, text, True, mode, self.language, relevance=self.relevance, query=self.query,
-                      confidence=self.confidence, missing=self.missing, sources=list(self.sources))  # fmt: skip
+        return Answer(self.question, self._respelled(text), True, mode, self.language, relevance=self.relevance,
+                      query=self.query, confidence=self.confidence, missing=self.missing,
+                      sources=list(self.sources))  # fmt: skip
 
     def answered(self, answer: Answer) -> Answer:
         """``answer`` carrying what retrieval concluded (query, relevance, confidence, missing words).
@@ -252,7 +258,16 @@ class Retrieved:
             answer.answer = f"{note}\n{answer.answer}"
         elif self.unsure:
             answer.answer, answer.uncertain = f"{UNSURE[self.language]}\n{answer.answer}", True
+        answer.answer = self._respelled(answer.answer)
         return answer
+
+    def _respelled(self, text: str) -> str:
+        """``text`` after the words searched as the documents write them, when the question mistyped some."""
+        if not self.respelled:
+            return text
+        pairs = [[QUOTES[self.language].format(w) for w in pair.split(" → ")] for pair in self.respelled]
+        said = ", ".join(RESPELLED_PAIR[self.language].format(typed=typed, written=written) for typed, written in pairs)
+        return f"{RESPELLED[self.language].format(pairs=said)}\n{text}"
 
     def _missing_words(self) -> str:
         return self._quoted(self.missing)

@@ -198,9 +198,11 @@ def test_another_form_of_a_word_the_passages_use_is_not_missing(
 def test_a_mistyped_word_is_searched_as_the_passages_write_it(answerer: ExtractiveAnswerer) -> None:
     """« pilotgae » is « pilotage » mistyped, « profesionnels » « professionnels »: searched as written, BM25 knows
     neither and the typo was named as missing. A word no dictionary knows, one slip from a passage's word, is
-    searched again as the passage writes it; a real word no passage uses (« budget ») is still named."""
+    searched again as the passage writes it, and the answer says so first; a real word no passage uses (« budget »)
+    is still named."""
     typo = answerer.ask("Qui participe au comité de pilotgae des Assises ?")
     assert typo.missing == [] and "comité de pilotage" in typo.query and not typo.abstained, typo
+    assert typo.answer.startswith("Recherche faite avec « pilotage » pour « pilotgae ».\n"), typo.answer
     counted = answerer.ask("Combien de profesionnels viennent aux Assises ?")
     assert "professionnels" in counted.query and "2000" in counted.answer, counted
     assert "budget" in answerer.ask("Quel est le budget du résaeu EuroCAN ?").missing
