@@ -258,6 +258,5 @@ def dropped_qualifier(claim: str, sources: str) -> str:
         sought = re.split(r"[.;:!?]", sources[aim.end() :], maxsplit=1)[0]
         if len(words & set(tokenize(sought))) >= 2 and not _AIM_SAID.search(claim):
             return "aim"
-    if _REPORTED.search(sources) and not _REPORTED_SAID.search(claim):
-        return "reported"
-    return "reported" if _HYPOTHETICAL.search(sources) and not _DOUBT_SAID.search(claim) else ""
+    reported = _REPORTED.search(sources) and not _REPORTED_SAID.search(claim)
+    return "reported" if reported or (_HYPOTHETICAL.search(sources) and not _DOUBT_SAID.search(claim)) else ""

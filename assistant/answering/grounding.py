@@ -122,6 +122,7 @@ class Grounder:
         embed = sentence_vectors or embeddings.embed_array
         self._vectors = embed(texts) if texts else np.zeros((0, embeddings.dimension))
         self._tokens = [set(tokenize(c.text)) for c in chunks]
+        self._numbers = [ungroup(c.text) for c in chunks]  # « 2 000 » read as « 2000 », once per passage
         # What check() was given: the answer's language, the question, its words and language.
         self._language = chunks[0].language if chunks else "fr"
         self._question, self._asked, self._question_language = "", set[str](), self._language
@@ -293,7 +294,7 @@ class Grounder:
     def _facts_ok(self, claim: str, cites: list[int]) -> bool:
         """Numbers must be in the cited passages; acronyms at least somewhere in the corpus."""
         numbers = _NUMBER.findall(ungroup(_PASSAGE_REF.sub("", claim)))
-        if not all(any(n in ungroup(self.chunks[i].text) for i in cites) for n in numbers):
+        if not all(any(n in self._numbers[i] for i in cites) for n in numbers):
             return False
         acronyms = {t for a in ACRONYM.findall(claim) for t in tokenize(a)}
         return self.known(acronyms) == acronyms

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
+from assistant.answering.answerability import MAX_INFORMATION, information
 from assistant.indexing.lexical import content_words, stems
 
 # Shorter words are too often one letter away from another real word.
@@ -40,11 +41,10 @@ def one_edit(a: str, b: str) -> bool:
 
 def misspelling_of(word: str, words: Iterable[str]) -> str | None:
     """The word of ``words`` that ``word`` mistypes, if ``word`` is in no French or English dictionary
-    (wordfreq knows it in neither) and is one edit away from it; else None."""
-    from wordfreq import zipf_frequency
-
+    (wordfreq knows it in neither: the most information a word can carry) and is one edit away from it; else
+    None."""
     lowered = word.lower()
-    if len(lowered) < MIN_LENGTH or zipf_frequency(lowered, "fr") > 0 or zipf_frequency(lowered, "en") > 0:
+    if len(lowered) < MIN_LENGTH or min(information(lowered, "fr"), information(lowered, "en")) < MAX_INFORMATION:
         return None
     return next((w for w in words if one_edit(lowered, w.lower())), None)
 
@@ -57,7 +57,9 @@ def respell(query: str, passages: Iterable[str], known: Callable[[set[str]], set
     ("Quelles sont les missions de l'observatoire ?", ['obsevatoire → observatoire'])
     """
     words = content_words(query)
-    unknown = [w for w, stem in zip(words, stems(words), strict=True) if stem not in known({stem})]
+    written = stems(words)
+    used = known(set(written))
+    unknown = [w for w, stem in zip(words, written, strict=True) if stem not in used]
     held = {w for text in passages for w in content_words(text)} if unknown else set()
     replaced = []
     for word in unknown:
