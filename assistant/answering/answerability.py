@@ -237,8 +237,17 @@ def _checkable(term: Term, passage_language: str, cross: bool) -> bool:
         return False
     if not cross or term.weight >= NAME_INFORMATION:
         return True
-    # A word of both languages ("budget", "date"), not one the other language borrows now and then ("sit").
-    return information(term.word, passage_language) <= min(SHARED_WORD, term.weight + SHARED_GAP)
+    return shared_word(term.word, term.weight, passage_language)
+
+
+def shared_word(word: str, weight: float, other: str) -> bool:
+    """Whether ``word`` (of ``weight``, its :func:`information` in its own language) is a word of the ``other``
+    language too, about as common there ("budget", "international"), not one it borrows now and then ("sit").
+
+    >>> [shared_word(w, information(w, "en"), "fr") for w in ("international", "sit", "academics")]
+    [True, False, False]
+    """
+    return information(word, other) <= min(SHARED_WORD, weight + SHARED_GAP)
 
 
 def topic_margin(engine: SearchEngine, query: str, word: str, sentence: np.ndarray) -> float:

@@ -35,7 +35,7 @@ from collections.abc import Callable
 import numpy as np
 
 from assistant.answering.answer_type import capitalised
-from assistant.answering.answerability import KEY_INFORMATION, coverage, information, question_terms
+from assistant.answering.answerability import KEY_INFORMATION, coverage, information, question_terms, shared_word
 from assistant.answering.claims import (
     ACRONYM,
     PARTIAL,
@@ -51,7 +51,7 @@ from assistant.answering.claims import (
     ungroup,
 )
 from assistant.answering.types import MARKER, NOT_FOUND_MARK
-from assistant.indexing.lexical import tokenize
+from assistant.indexing.lexical import content_words, stems, tokenize
 from assistant.ingest.chunks import Chunk, Span, label, opens_with_pronoun
 from assistant.ingest.language import detect_language
 from assistant.models.embeddings import SentenceTransformerEmbeddings
@@ -154,8 +154,9 @@ class Grounder:
         alone = lexical >= LEXICAL_ALONE and same_language
         if not (alone or cosine >= EMBEDDING_ALONE or (lexical >= low_lex and cosine >= low_cos)):
             return None
-        # In the passages' language a claim adds no words of its own; across it, no name of its own.
-        if self._adds(claim, words, cites) if same_language else self._translated(claim, cites):
+        # In the passages' language a claim adds no words of its own; across it, no name or look-alikes of its own.
+        across = not same_language and (self._translated(claim, cites) or self._brings(claim, cites))
+        if across or (same_language and self._adds(claim, words, cites)):
             return None
         together = self._together(claim, words, {i: span for i, (_, span) in best.items()})
         if together is None or not self._one_cause(claim, together[0]) or not self._answers(claim, together[0]):
@@ -198,6 +199,23 @@ class Grounder:
             if len(named) >= 2 and set(tokenize(" ".join(named))) - given:
                 return True
         return False
+
+    def _brings(self, claim: str, cites: list[int]) -> bool:
+        """Whether a claim across languages writes two words of both languages ("international", "profit") that
+        neither its passages nor the question write. A translation carries such words over; an addition brings
+        them ("EUSARF is a non-profit international organization" over « EUSARF est un regroupement
+        d'universitaires… »). One is not enough: false friends ("content" for « contenu »)."""
+        other = self.chunks[cites[0]].language
+        if {self._language, other} != {"fr", "en"}:
+            return False  # word frequencies for French and English only
+        given = self._given(cites)
+        # Numbers are not words here: _facts_ok reads them (« 2 000 » as "2000").
+        words = [w for w in content_words(MARKER.sub(" ", claim)) if not _NUMBER.search(w)]
+        own = {
+            word for word, stem in zip(words, stems(words), strict=True)
+            if stem not in given and shared_word(word, information(word, self._language), other)
+        }  # fmt: skip
+        return len(own) >= OWN_WORDS
 
     def _pronoun_subject(self, claim: str, cites: list[int]) -> set[str]:
         """The name a claim opens with, when a cited sentence opens with a pronoun it may stand for and the

@@ -212,6 +212,10 @@ EUSARF = (
     "d’informations entre membres européens et non-européens. Il organise régulièrement des rencontres "
     "internationales."
 )
+SUCCESS = (
+    "Le succès des Assises repose donc principalement sur la qualité de leur contenu mais aussi sur le soin attaché à "
+    "proposer une ambiance conviviale."
+)
 ORGANISERS = (
     "Les Assises sont organisées par le Journal de l’Action Sociale (magazine de référence des acteurs du champ "
     "social) en partenariat étroit avec l’Observatoire national de l’Action Sociale (Odas)."
@@ -243,6 +247,22 @@ def test_across_languages_look_alike_words_do_not_support_a_claim(answerer: Extr
     checked = grounder.check("EUSARF is not international [1].")
     assert checked.used == [] and checked.dropped, checked
     assert grounder.check("EUSARF brings together academics and scientists [1].").used == [0]
+
+
+def test_across_languages_two_words_of_both_languages_the_passages_lack_are_an_addition(
+    answerer: ExtractiveAnswerer,
+) -> None:
+    """What the bundled model wrote over the ONPE pages (read by hand, 2026-12-06): neither "non-profit" nor
+    "international" is in the passage. One such word is not enough: "content" is the translation of « contenu »."""
+    grounder = _grounder_over(answerer, EUSARF.split(" Il organise", maxsplit=1)[0], SUCCESS)
+    added = grounder.check("EUSARF is a non-profit international organization [1].")
+    assert added.used == [] and added.claims[0]["status"] == "unsupported", added
+    assert grounder.check("EUSARF brings together academics and scientists [1].").used == [0]
+    translated = grounder.check(
+        "The success of the Assises is primarily due to the quality of their content and the care taken to create a "
+        "convivial atmosphere [2]."
+    )
+    assert translated.used == [1], translated
 
 
 def test_a_copied_document_title_is_no_answer(answerer: ExtractiveAnswerer) -> None:
