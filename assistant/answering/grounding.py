@@ -51,7 +51,7 @@ from assistant.answering.claims import (
     ungroup,
 )
 from assistant.answering.types import MARKER, NOT_FOUND_MARK
-from assistant.indexing.lexical import content_words, stems, tokenize
+from assistant.indexing.lexical import tokenize
 from assistant.ingest.chunks import Chunk, Span, label, opens_with_pronoun
 from assistant.ingest.language import detect_language
 from assistant.models.embeddings import SentenceTransformerEmbeddings
@@ -201,21 +201,20 @@ class Grounder:
         return False
 
     def _brings(self, claim: str, cites: list[int]) -> bool:
-        """Whether a claim across languages writes two words of both languages ("international", "profit") that
-        neither its passages nor the question write. A translation carries such words over; an addition brings
-        them ("EUSARF is a non-profit international organization" over « EUSARF est un regroupement
-        d'universitaires… »). One is not enough: false friends ("content" for « contenu »)."""
-        other = self.chunks[cites[0]].language
+        """Whether a claim across languages writes two words the passages' language writes as they are ("continent",
+        "unique"; French words copied, « préfet », « région ») that neither its passages nor the question write.
+        A translation carries such words over; an addition brings them ("…the African continent has conferred a
+        unique identity" over a sentence on masks and dances). One is not enough: false friends ("content" for
+        « contenu »). Two can still drop a faithful claim ("The main event takes place…" for « L'événement
+        principal a lieu… »): its quotes then stand in for it, a lesser harm than an added fact kept."""
+        other = next((self.chunks[i].language for i in cites if self.chunks[i].language != self._language), None)
         if {self._language, other} != {"fr", "en"}:
             return False  # word frequencies for French and English only
         given = self._given(cites)
         # Numbers are not words here: _facts_ok reads them (« 2 000 » as "2000").
-        words = [w for w in content_words(MARKER.sub(" ", claim)) if not _NUMBER.search(w)]
-        own = {
-            word for word, stem in zip(words, stems(words), strict=True)
-            if stem not in given and shared_word(word, information(word, self._language), other)
-        }  # fmt: skip
-        return len(own) >= OWN_WORDS
+        terms = question_terms(MARKER.sub(" ", claim), self._language)
+        own = [t for t in terms if t.stem not in given and not _NUMBER.search(t.word)]
+        return sum(shared_word(t.word, t.weight, str(other)) for t in own) >= OWN_WORDS
 
     def _pronoun_subject(self, claim: str, cites: list[int]) -> set[str]:
         """The name a claim opens with, when a cited sentence opens with a pronoun it may stand for and the

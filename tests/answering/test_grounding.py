@@ -252,17 +252,18 @@ def test_across_languages_look_alike_words_do_not_support_a_claim(answerer: Extr
 def test_across_languages_two_words_of_both_languages_the_passages_lack_are_an_addition(
     answerer: ExtractiveAnswerer,
 ) -> None:
-    """What the bundled model wrote over the ONPE pages (read by hand, 2026-12-06): neither "non-profit" nor
-    "international" is in the passage. One such word is not enough: "content" is the translation of « contenu »."""
+    """What the bundled model wrote over the ONPE pages (read by hand, 2026-12-06), over EUSARF's first sentence
+    alone (the page says « internationales » further on): neither "non-profit" nor "international" is in it. One
+    such word is not enough: "content" is the translation of « contenu »."""
     grounder = _grounder_over(answerer, EUSARF.split(" Il organise", maxsplit=1)[0], SUCCESS)
-    added = grounder.check("EUSARF is a non-profit international organization [1].")
-    assert added.used == [] and added.claims[0]["status"] == "unsupported", added
-    assert grounder.check("EUSARF brings together academics and scientists [1].").used == [0]
-    translated = grounder.check(
+    added = "EUSARF is a non-profit international organization [1]."
+    faithful = (
         "The success of the Assises is primarily due to the quality of their content and the care taken to create a "
         "convivial atmosphere [2]."
     )
-    assert translated.used == [1], translated
+    checked = grounder.check(added)
+    assert checked.used == [] and checked.claims[0]["status"] == "unsupported", checked
+    assert grounder.check(faithful).used == [1]
 
 
 def test_a_copied_document_title_is_no_answer(answerer: ExtractiveAnswerer) -> None:
