@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.answering.answer_type import capitalised
 from assistant.answering.types import MARKER
 from assistant.indexing.lexical import tokenize
 from assistant.ingest.chunks import Span, sentence_spans
@@ -260,3 +261,24 @@ def dropped_qualifier(claim: str, sources: str) -> str:
             return "aim"
     reported = _REPORTED.search(sources) and not _REPORTED_SAID.search(claim)
     return "reported" if reported or (_HYPOTHETICAL.search(sources) and not _DOUBT_SAID.search(claim)) else ""
+
+
+def _subject(text: str) -> str | None:
+    """The name a sentence opens with (within its first three words: « L’Observatoire est… »), as a stem."""
+    names = tokenize(" ".join(capitalised(" ".join(MARKER.sub(" ", text).split()[:3]))))
+    return names[0] if names else None
+
+
+def swapped(claim: str, sources: list[str]) -> bool:
+    """Whether the claim turns a source sentence's subject into its object: « L’ONPE est membre de
+    l’Observatoire » over « L’Observatoire est membre d’ESN » (who did what to whom, reversed).
+
+    Only for a claim from one sentence whose own subject that sentence never names: a list ("ONPE is a member of
+    ESN, EuroCAN and ISPCAN") names the subjects of the sentences it gathers, and « Agnès Gindt-Ducros dirige
+    l’ONPE » over « L’ONPE est dirigé par Agnès Gindt-Ducros » only turns the sentence around.
+    """
+    subject = _subject(claim)
+    if len(sources) != 1 or subject is None or subject in tokenize(sources[0]):
+        return False
+    later = set(tokenize(" ".join(capitalised(" ".join(MARKER.sub(" ", claim).split()[3:])))))
+    return (source := _subject(sources[0])) is not None and source != subject and source in later

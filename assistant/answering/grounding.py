@@ -48,6 +48,7 @@ from assistant.answering.claims import (
     renumber,
     said_once,
     split_claims,
+    swapped,
     ungroup,
 )
 from assistant.answering.types import MARKER, NOT_FOUND_MARK
@@ -161,7 +162,7 @@ class Grounder:
         together = self._together(claim, words, {i: span for i, (_, span) in best.items()})
         if together is None or not self._one_cause(claim, together[0]) or not self._answers(claim, together[0]):
             return None
-        return None if _swapped(claim, [self._text(i, span) for i, span in together[0].items()]) else together
+        return None if swapped(claim, [self._text(i, span) for i, span in together[0].items()]) else together
 
     def _adds(self, claim: str, words: set[str], cites: list[int]) -> bool:
         """Whether a claim says what neither its passages nor their titles say: two content words of its own, or one
@@ -366,27 +367,6 @@ class Grounder:
             return quotes
         ranked = sorted(range(len(self.chunks)), key=lambda i: -self._best_sentence(i, vector)[0])
         return next((q for i in ranked[:3] if (q := self.support(claim, [i], vector))), None)
-
-
-def _subject(text: str) -> str | None:
-    """The name a sentence opens with (within its first three words: « L’Observatoire est… »), as a stem."""
-    names = tokenize(" ".join(capitalised(" ".join(MARKER.sub(" ", text).split()[:3]))))
-    return names[0] if names else None
-
-
-def _swapped(claim: str, sources: list[str]) -> bool:
-    """Whether the claim turns a source sentence's subject into its object: « L’ONPE est membre de
-    l’Observatoire » over « L’Observatoire est membre d’ESN » (who did what to whom, reversed).
-
-    Only for a claim from one sentence whose own subject that sentence never names: a list ("ONPE is a member of
-    ESN, EuroCAN and ISPCAN") names the subjects of the sentences it gathers, and « Agnès Gindt-Ducros dirige
-    l’ONPE » over « L’ONPE est dirigé par Agnès Gindt-Ducros » only turns the sentence around.
-    """
-    subject = _subject(claim)
-    if len(sources) != 1 or subject is None or subject in tokenize(sources[0]):
-        return False
-    later = set(tokenize(" ".join(capitalised(" ".join(MARKER.sub(" ", claim).split()[3:])))))
-    return (source := _subject(sources[0])) is not None and source != subject and source in later
 
 
 def key_items(claim: str) -> tuple[set[str], list[str]]:
