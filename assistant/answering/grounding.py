@@ -11,8 +11,8 @@ merely somewhere in the passage:
 no needs one sentence that states it. A claim that leaves out what its supporting sentence attaches to
 the fact — a condition (« uniquement si »), an approximation (« près de 2000 »), an aim (« dans l’objectif
 d’obtenir »), a report (« selon X, elle aurait ») — is ``partial``, with the reason; a restatement of the question
-adds nothing and is dropped. Each claim gets a status: ``supported``, ``partial`` or ``unsupported``
-(dropped, never shown as a fact).
+adds nothing and is dropped, as is a cause that says its effect again. Each claim gets a status: ``supported``,
+``partial`` or ``unsupported`` (dropped, never shown as a fact).
 A sentence that cites nothing, or cites the wrong passage, is re-attached to a passage that
 supports it when one does; otherwise it is dropped. Markers are renumbered to the passages
 actually used, in order of first use.
@@ -97,6 +97,9 @@ LEXICAL_WITH_EMBEDDING = (0.25, 0.835)
 OWN_WORDS = 2
 BARE_ANSWER = 3
 BARE_ANSWER_COVER = 0.5
+# A cause half of whose content words its effect already wrote says the effect again (a tautology). Of the cause
+# claims kept on six LLM runs of 2026-12-06, the one tautology shares 0.57, the next claim 0.25.
+RESTATED_CAUSE = 0.5
 
 
 class Grounder:
@@ -246,14 +249,19 @@ class Grounder:
 
     def _one_cause(self, claim: str, chosen: dict[int, Span]) -> bool:
         """A claim "X because Y" needs X and Y stated in one place: the sentence closest to X (among every
-        passage given) must be the one supporting the claim, or next to it.
+        passage given) must be the one supporting the claim, or next to it; and Y must not say X again.
 
         "The atmosphere of the Assises is friendly because they are organised by the Journal de l'Action
-        Sociale" glues the sentence about the organisers to a question about the atmosphere.
+        Sociale" glues the sentence about the organisers to a question about the atmosphere. "The event moves
+        to a different city every year because it is held in a different city every year" gives no cause.
         """
         cause = _CAUSE.search(claim)
         if cause is None or not claim[: cause.start()].strip(" ,"):
             return True
+        said = set(tokenize(claim[: cause.start()]))
+        because = set(tokenize(MARKER.sub(" ", claim[cause.end() :])))
+        if len(because & said) >= RESTATED_CAUSE * len(because):
+            return False
         effect = self.embeddings.embed_array([claim[: cause.start()].strip(" ,")])[0]
         i, j = self._closest(effect)
         spans = self._sentences[i]

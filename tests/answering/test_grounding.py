@@ -241,6 +241,24 @@ def test_a_cause_glued_to_an_unrelated_sentence_is_dropped(answerer: ExtractiveA
     assert plain.used == [0], plain
 
 
+MOVES = (
+    "Elles se tiennent tous les 12 mois environ dans une grande ville de France différente chaque année afin de "
+    "marquer l’ancrage à la fois national et local de l’événement."
+)
+
+
+def test_a_cause_that_says_its_effect_again_is_dropped(answerer: ExtractiveAnswerer) -> None:
+    """What the bundled model wrote for "Why does the event move to a different city every year?" (2026-12-06)."""
+    grounder = _grounder_over(answerer, MOVES)
+    circular = grounder.check(
+        "The event moves to a different city every year because it is held in a large city of France different "
+        "every year [1]."
+    )
+    assert circular.used == [] and circular.claims[0]["status"] == "unsupported", circular
+    stated = grounder.check("Elles se tiennent dans une ville différente chaque année [1].")
+    assert stated.used == [0], stated
+
+
 def test_across_languages_look_alike_words_do_not_support_a_claim(answerer: ExtractiveAnswerer) -> None:
     """Every word of "EUSARF is not international" has a look-alike in the passage, which says the opposite."""
     grounder = _grounder_over(answerer, EUSARF)
