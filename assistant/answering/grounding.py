@@ -38,6 +38,7 @@ from assistant.answering.answer_type import capitalised
 from assistant.answering.answerability import KEY_INFORMATION, coverage, information, question_terms, shared_word
 from assistant.answering.claims import (
     ACRONYM,
+    CAUSE,
     PARTIAL,
     SUPPORTED,
     Checked,
@@ -46,6 +47,7 @@ from assistant.answering.claims import (
     dropped_qualifier,
     miscounted,
     renumber,
+    restated_cause,
     said_once,
     split_claims,
     swapped,
@@ -59,13 +61,6 @@ from assistant.models.embeddings import SentenceTransformerEmbeddings
 
 _NUMBER = re.compile(r"\d+")
 _PASSAGE_REF = re.compile(r"\bpassages?\s+\d+", re.IGNORECASE)  # "see passage 1" states no fact
-# A claim that joins a fact to another by cause ("X because Y") states that link: both must come from one place.
-# ("since" and « depuis » are left out: mostly about time.)
-_CAUSE = re.compile(
-    r"\b(because|due to|thanks to|as a result of|parce qu(e\b|['’])|grâce (à|au|aux)\b|en raison d(e|u|es)\b"
-    r"|puisqu(e\b|['’]))",
-    re.IGNORECASE,
-)
 # A capitalised word whose information is at most this in French or English (Zipf ≥ 4: "State", « Justice »)
 # is a common word written with a capital, not a name.
 COMMON_CAPITAL = 3.0
@@ -97,9 +92,6 @@ LEXICAL_WITH_EMBEDDING = (0.25, 0.835)
 OWN_WORDS = 2
 BARE_ANSWER = 3
 BARE_ANSWER_COVER = 0.5
-# A cause half of whose content words its effect already wrote says the effect again (a tautology). Of the cause
-# claims kept on six LLM runs of 2026-12-06, the one tautology shares 0.57, the next claim 0.25.
-RESTATED_CAUSE = 0.5
 
 
 class Grounder:
@@ -255,14 +247,13 @@ class Grounder:
         Sociale" glues the sentence about the organisers to a question about the atmosphere. "The event moves
         to a different city every year because it is held in a different city every year" gives no cause.
         """
-        cause = _CAUSE.search(claim)
-        if cause is None or not claim[: cause.start()].strip(" ,"):
+        cause = CAUSE.search(claim)
+        stated = claim[: cause.start()].strip(" ,") if cause else ""
+        if not stated:
             return True
-        said = set(tokenize(claim[: cause.start()]))
-        because = set(tokenize(MARKER.sub(" ", claim[cause.end() :])))
-        if len(because & said) >= RESTATED_CAUSE * len(because):
+        if restated_cause(claim):
             return False
-        effect = self.embeddings.embed_array([claim[: cause.start()].strip(" ,")])[0]
+        effect = self.embeddings.embed_array([stated])[0]
         i, j = self._closest(effect)
         spans = self._sentences[i]
         return i in chosen and abs(spans.index(chosen[i]) - j) <= 1
