@@ -1,5 +1,6 @@
 """What several test modules share: the repository's paths, the CLI as a subprocess, a real
-``assistant serve`` on a free loopback port, Debian's chromium driven by Playwright.
+``assistant serve`` on a free loopback port, Debian's chromium driven by Playwright, a claim checker over
+passages written in the test.
 
 Also used by ``docs/make_screenshots.py``. Fixtures live in ``conftest.py`` (the repository's root
 one holds those the docstring examples use too).
@@ -17,9 +18,15 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from assistant.answering.grounding import Grounder
 from assistant.config import Settings
+from assistant.ingest.chunks import Chunk
+
+if TYPE_CHECKING:
+    from assistant.answering.claims import Checked
+    from assistant.answering.extractive import ExtractiveAnswerer
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -142,3 +149,17 @@ def ask(page: Any, question: str, timeout_s: float = 180) -> None:
     page.fill("#question textarea", question)
     page.click("#send")
     page.wait_for_function(ANSWERED, arg=before, timeout=timeout_s * 1000)
+
+
+def grounder_over(answerer: ExtractiveAnswerer, *texts: str) -> Grounder:
+    """A claim checker over ``texts``, one passage each, with the index's embedder (every term counts as known)."""
+    chunks, start = [], 0
+    for n, text in enumerate(texts):
+        chunks.append(Chunk(f"c{n}", "fiche.txt", "Fiche", "", start, start + len(text), text))
+        start += len(text) + 2
+    return Grounder(chunks, answerer.engine.embeddings, lambda terms: terms)
+
+
+def dropped(checked: Checked) -> bool:
+    """The answer's one claim is unsupported and no passage is used."""
+    return checked.used == [] and checked.claims[0]["status"] == "unsupported"

@@ -11,6 +11,7 @@ from assistant.answering.claims import split_claims
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.grounding import Grounder
 from assistant.ingest.chunks import Chunk
+from tests.helpers import dropped, grounder_over
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,7 @@ def test_supported_claims_are_kept_and_renumbered(grounder: Grounder, passages: 
 
 def test_claims_citing_one_passage_from_two_sentences_quote_both(answerer: ExtractiveAnswerer) -> None:
     """The reader clicking [1] must see every sentence the claims citing it come from, not only the first."""
-    grounder = _grounder_over(
+    grounder = grounder_over(
         answerer,
         "Les signes du zodiaque sont traditionnellement au nombre de 12. Ils résultent de la division en 12 du "
         "cercle qui passe au milieu de la bande de ciel. Le zodiaque est connu depuis Babylone.",
@@ -95,7 +96,7 @@ def test_invalid_and_wrong_markers_are_reattached_to_the_supporting_passage(grou
     assert wrong.used == [2]
 
 
-def test_unsupported_claims_are_dropped(grounder: Grounder) -> None:
+def test_unsupported_claims_aredropped(grounder: Grounder) -> None:
     checked = grounder.check(
         "L’Observatoire est membre d’ESN [1]. L’ONPE dispose d’un budget annuel de 45 millions d’euros [1]. "
         "La tour Eiffel mesure 330 mètres [2]. L’ONPE dispose d’un budget annuel important [1]. "
@@ -124,14 +125,6 @@ def test_list_items_are_checked_one_by_one(grounder: Grounder) -> None:
     assert checked.dropped == ["la NASA"]
 
 
-def _grounder_over(answerer: ExtractiveAnswerer, *texts: str) -> Grounder:
-    chunks, start = [], 0
-    for n, text in enumerate(texts):
-        chunks.append(Chunk(f"c{n}", "fiche.txt", "Fiche", "", start, start + len(text), text))
-        start += len(text) + 2
-    return Grounder(chunks, answerer.engine.embeddings, lambda terms: terms)
-
-
 ASSISES = (
     "Elles constituent l’occasion de présenter des travaux attendus comme, lors des Assises de Rennes en 2015, "
     "la feuille de route pour la protection de l’enfance de Laurence Rossignol, ministre de la Famille. "
@@ -142,12 +135,12 @@ ASSISES = (
 
 def test_key_items_must_be_stated_together_in_one_sentence(answerer: ExtractiveAnswerer) -> None:
     """Who did what: the AFMJF and Laurence Rossignol's roadmap are in one passage, never in one sentence."""
-    grounder = _grounder_over(answerer, ASSISES)
+    grounder = grounder_over(answerer, ASSISES)
     wrong = grounder.check(
         "The Association française des magistrats de la jeunesse et de la famille (AFMJF) presented the "
         "feuille de route pour la protection de l'enfance of Laurence Rossignol [1]."
     )
-    assert wrong.used == [] and wrong.claims[0]["status"] == "unsupported", wrong
+    assert dropped(wrong), wrong
     right = grounder.check("À Rennes en 2015, la feuille de route de Laurence Rossignol a été présentée [1].")
     assert right.used == [0] and right.claims == [
         {"text": right.text.replace(" [1]", ""), "status": "supported", "citations": [1]}
@@ -155,7 +148,7 @@ def test_key_items_must_be_stated_together_in_one_sentence(answerer: ExtractiveA
 
 
 def test_a_yes_needs_a_sentence_that_states_it_and_keeps_its_conditions(answerer: ExtractiveAnswerer) -> None:
-    grounder = _grounder_over(
+    grounder = grounder_over(
         answerer,
         "Le nom d’un enfant mineur peut être changé uniquement si ses deux parents donnent leur accord. "
         "La demande est faite en mairie.",
@@ -166,12 +159,12 @@ def test_a_yes_needs_a_sentence_that_states_it_and_keeps_its_conditions(answerer
     with_condition = grounder.check("Oui, si ses deux parents donnent leur accord, uniquement si [1].")
     assert [c["status"] for c in with_condition.claims] == ["supported"], with_condition
     unstated = grounder.check("Oui, un site peut réutiliser les informations du Registre du commerce [2].")
-    assert unstated.used == [] and unstated.claims[0]["status"] == "unsupported", unstated
+    assert dropped(unstated), unstated
 
 
 def test_an_approximation_an_aim_or_a_report_left_out_makes_a_claim_partial(answerer: ExtractiveAnswerer) -> None:
     """The claim is backed word for word but states as exact, obtained or asserted what its source does not."""
-    grounder = _grounder_over(
+    grounder = grounder_over(
         answerer,
         "Les Assises réunissent chaque année près de 2 000 professionnels du secteur.",
         "Wolfe Tone crée à Belfast la Société des Irlandais unis, dans l’objectif d’obtenir une réforme du "
@@ -198,24 +191,14 @@ def test_an_approximation_an_aim_or_a_report_left_out_makes_a_claim_partial(answ
         assert [(c["status"], c.get("reason")) for c in checked.claims] == [("supported", None)], checked
 
 
-def test_a_restatement_of_the_question_is_dropped(answerer: ExtractiveAnswerer) -> None:
-    grounder = _grounder_over(answerer, "Les Assises sont organisées par le Journal de l’Action Sociale.")
+def test_a_restatement_of_the_question_isdropped(answerer: ExtractiveAnswerer) -> None:
+    grounder = grounder_over(answerer, "Les Assises sont organisées par le Journal de l’Action Sociale.")
     checked = grounder.check("Les Assises sont organisées [1]. Le Journal de l’Action Sociale les organise [1].",
                              "Qui organise les Assises ?")  # fmt: skip
     assert checked.dropped == ["Les Assises sont organisées."]
     assert checked.text == "Le Journal de l’Action Sociale les organise [1]."
 
 
-EUSARF = (
-    "EUSARF est un regroupement d’universitaires et de scientifiques visant à faire avancer la connaissance dans le "
-    "domaine de la protection de l’enfance en développant la recherche empirique et théorique et l’échange "
-    "d’informations entre membres européens et non-européens. Il organise régulièrement des rencontres "
-    "internationales."
-)
-SUCCESS = (
-    "Le succès des Assises repose donc principalement sur la qualité de leur contenu mais aussi sur le soin attaché à "
-    "proposer une ambiance conviviale."
-)
 ORGANISERS = (
     "Les Assises sont organisées par le Journal de l’Action Sociale (magazine de référence des acteurs du champ "
     "social) en partenariat étroit avec l’Observatoire national de l’Action Sociale (Odas)."
@@ -227,61 +210,34 @@ ATMOSPHERE = (
 )
 
 
-def test_a_cause_glued_to_an_unrelated_sentence_is_dropped(answerer: ExtractiveAnswerer) -> None:
+def test_a_cause_glued_to_an_unrelated_sentence_isdropped(answerer: ExtractiveAnswerer) -> None:
     """What the bundled model wrote for "What makes the atmosphere of the Assises friendly?"."""
-    grounder = _grounder_over(answerer, ORGANISERS, ATMOSPHERE)
+    grounder = grounder_over(answerer, ORGANISERS, ATMOSPHERE)
     glued = grounder.check(
         "The atmosphere of the Assises is friendly because it is organized by the Journal de l’Action Sociale in "
         "partnership with the Observatoire national de l’Action Sociale (Odas) [1]."
     )
-    assert glued.used == [] and glued.claims[0]["status"] == "unsupported", glued
+    assert dropped(glued), glued
     stated = grounder.check("L’ambiance des Assises est conviviale grâce aux spectacles proposés par des enfants [2].")
     assert stated.used == [1], stated
     plain = grounder.check("The Assises are organised by the Journal de l’Action Sociale with the Odas [1].")
     assert plain.used == [0], plain
 
 
-MOVES = (
-    "Elles se tiennent tous les 12 mois environ dans une grande ville de France différente chaque année afin de "
-    "marquer l’ancrage à la fois national et local de l’événement."
-)
-
-
-def test_a_cause_that_says_its_effect_again_is_dropped(answerer: ExtractiveAnswerer) -> None:
+def test_a_cause_that_says_its_effect_again_isdropped(answerer: ExtractiveAnswerer) -> None:
     """What the bundled model wrote for "Why does the event move to a different city every year?" (2026-12-06)."""
-    grounder = _grounder_over(answerer, MOVES)
+    grounder = grounder_over(
+        answerer,
+        "Elles se tiennent tous les 12 mois environ dans une grande ville de France différente chaque année afin de "
+        "marquer l’ancrage à la fois national et local de l’événement.",
+    )
     circular = grounder.check(
         "The event moves to a different city every year because it is held in a large city of France different "
         "every year [1]."
     )
-    assert circular.used == [] and circular.claims[0]["status"] == "unsupported", circular
+    assert dropped(circular), circular
     stated = grounder.check("Elles se tiennent dans une ville différente chaque année [1].")
     assert stated.used == [0], stated
-
-
-def test_across_languages_look_alike_words_do_not_support_a_claim(answerer: ExtractiveAnswerer) -> None:
-    """Every word of "EUSARF is not international" has a look-alike in the passage, which says the opposite."""
-    grounder = _grounder_over(answerer, EUSARF)
-    checked = grounder.check("EUSARF is not international [1].")
-    assert checked.used == [] and checked.dropped, checked
-    assert grounder.check("EUSARF brings together academics and scientists [1].").used == [0]
-
-
-def test_across_languages_two_words_of_both_languages_the_passages_lack_are_an_addition(
-    answerer: ExtractiveAnswerer,
-) -> None:
-    """What the bundled model wrote over the ONPE pages (read by hand, 2026-12-06), over EUSARF's first sentence
-    alone (the page says « internationales » further on): neither "non-profit" nor "international" is in it. One
-    such word is not enough: "content" is the translation of « contenu »."""
-    grounder = _grounder_over(answerer, EUSARF.split(" Il organise", maxsplit=1)[0], SUCCESS)
-    added = "EUSARF is a non-profit international organization [1]."
-    faithful = (
-        "The success of the Assises is primarily due to the quality of their content and the care taken to create a "
-        "convivial atmosphere [2]."
-    )
-    checked = grounder.check(added)
-    assert checked.used == [] and checked.claims[0]["status"] == "unsupported", checked
-    assert grounder.check(faithful).used == [1]
 
 
 def test_a_copied_document_title_is_no_answer(answerer: ExtractiveAnswerer) -> None:
@@ -291,9 +247,9 @@ def test_a_copied_document_title_is_no_answer(answerer: ExtractiveAnswerer) -> N
     assert checked.used == [] and checked.dropped, checked
 
 
-def test_a_claim_saying_more_than_its_passage_is_dropped(answerer: ExtractiveAnswerer) -> None:
+def test_a_claim_saying_more_than_its_passage_isdropped(answerer: ExtractiveAnswerer) -> None:
     """What the bundled model wrote over PIAF passages (read by hand, 2026-12-02), and a faithful paraphrase."""
-    grounder = _grounder_over(
+    grounder = grounder_over(
         answerer,
         "Pierre-Jakez Hélias est issu d’une famille de paysans pauvres du Pays Bigouden.",
         "En 1613, les Jésuites fondent une colonie rivale sur l’île des Monts Déserts.",
@@ -309,19 +265,19 @@ def test_a_claim_saying_more_than_its_passage_is_dropped(answerer: ExtractiveAns
 def test_the_question_s_words_grafted_onto_another_sentence_are_the_claim_s_own(answerer: ExtractiveAnswerer) -> None:
     """A small model restates the question around a sentence that says something else (read by hand, 2026-12-06:
     most wrongly kept claims over PIAF were such grafts); a claim whose new words are in its sentence stays."""
-    grounder = _grounder_over(
+    grounder = grounder_over(
         answerer, "Elizabeth brûle ce que contenait la cachette abandonnée, pour créer un signal de fumée."
     )
     question = "Qu'est-ce qu'Elizabeth décide de cacher ?"
     grafted = grounder.check("Elizabeth décide de cacher ce que contenait la cachette abandonnée [1].", question)
-    assert grafted.used == [] and grafted.claims[0]["status"] == "unsupported", grafted
+    assert dropped(grafted), grafted
     stated = grounder.check("Elizabeth brûle ce que contenait la cachette abandonnée [1].", question)
     assert stated.used == [0], stated
 
 
 def test_a_number_must_count_what_its_source_counts(answerer: ExtractiveAnswerer) -> None:
     """A number bound to another thing than in its sentence: every item is there, together, yet the claim is false."""
-    grounder = _grounder_over(
+    grounder = grounder_over(
         answerer, "Le parc national couvre 300 hectares et abrite 50 espèces d’oiseaux depuis sa création en 1970."
     )
     assert grounder.check("Le parc national abrite 300 espèces d’oiseaux [1].").used == []
@@ -330,7 +286,7 @@ def test_a_number_must_count_what_its_source_counts(answerer: ExtractiveAnswerer
 
 
 def test_a_bare_answer_must_come_from_a_sentence_about_the_question(answerer: ExtractiveAnswerer) -> None:
-    grounder = _grounder_over(
+    grounder = grounder_over(
         answerer, "En 1974, l’âge requis est abaissé à 18 ans. En 1815, il fallait avoir 30 ans pour voter."
     )
     question = "Quel âge fallait-il avoir pour voter en 1815 ?"
@@ -360,7 +316,7 @@ def test_a_list_member_is_read_with_the_passage_introducing_its_list(answerer: E
     assert listed.check(inscribed, question).used == [1]
 
 
-def test_a_claim_reversing_who_did_what_is_dropped(answerer: ExtractiveAnswerer) -> None:
+def test_a_claim_reversing_who_did_what_isdropped(answerer: ExtractiveAnswerer) -> None:
     """What the bundled model wrote for « De quels réseaux internationaux l'ONPE est-il membre ? »
     (2026-12-03): the sentence's subject became the claim's object. Every word of it is given (ONPE by the
     list's introduction), so only the roles tell it is wrong."""
@@ -374,28 +330,5 @@ def test_a_claim_reversing_who_did_what_is_dropped(answerer: ExtractiveAnswerer)
     assert grounder.check("L’ONPE est membre de l’Observatoire [2].", question).used == []
     assert grounder.check("L’Observatoire est membre d’ESN [2].", question).used == [1]
     # A sentence turned around, naming both, is not a swap.
-    turned = _grounder_over(answerer, "L’ONPE est dirigé par Agnès Gindt-Ducros depuis 2019.")
+    turned = grounder_over(answerer, "L’ONPE est dirigé par Agnès Gindt-Ducros depuis 2019.")
     assert turned.check("Agnès Gindt-Ducros dirige l’ONPE depuis 2019 [1].").used == [0]
-
-
-MARINA = (
-    "Elles constituent l’occasion de présenter des travaux attendus comme, lors de l’édition 2014 à Lille, les "
-    "conclusions de la mission d’enquête du Défenseur des droits sur l’affaire Marina."
-)
-
-
-def test_across_languages_a_translated_name_is_not_the_documents_name(answerer: ExtractiveAnswerer) -> None:
-    """The reader looks for « Défenseur des droits » in the documents; "Defense of Rights" is nowhere there."""
-    grounder = _grounder_over(answerer, MARINA)
-    translated = grounder.check(
-        "The conclusions of the mission of the Defense of Rights on the Affair Marina were presented in Lille [1]."
-    )
-    assert translated.used == [] and translated.claims[0]["status"] == "unsupported", translated
-    kept = grounder.check(
-        "In 2014 in Lille, the conclusions of the Défenseur des droits' inquiry into the Marina case were "
-        "presented [1]."
-    )
-    assert kept.used == [0], kept
-    # One capitalised word after a sentence's first is no name of several words; "iPhone Pro" is not "Phone Pro".
-    for claim in ("The Observatory presented its conclusions in Lille [1].", "The iPhone Pro was shown [1]."):
-        assert not grounder._translated(claim, [0]), claim
