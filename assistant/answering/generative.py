@@ -29,7 +29,7 @@ from langchain_core.language_models import BaseChatModel
 
 from assistant.answering.answer_type import gives_asked
 from assistant.answering.answerability import clearly_answerable
-from assistant.answering.claims import UNSUPPORTED, Checked, looping
+from assistant.answering.claims import UNSUPPORTED, Checked, across_languages, looping
 from assistant.answering.conversation import (
     Question,
     is_follow_up,
@@ -83,6 +83,12 @@ NOTICES = {
     "unanswered": {
         "fr": "La réponse générée ne donnait pas la date ou le nombre demandé : réponse extractive.",
         "en": "The generated answer did not give the date or number asked for: extractive answer shown.",
+    },
+    "across_languages": {
+        "fr": "Réponse rédigée d’après des passages dans une autre langue : la vérification ne peut pas comparer "
+        "les mots d’une langue à l’autre ; relisez chaque affirmation avec son passage cité.",
+        "en": "Answer written from passages in another language: the check cannot compare words across "
+        "languages; read each claim against its quoted passage.",
     },
     "unsupported": {
         "fr": "La réponse générée n’était pas appuyée par les passages : réponse extractive.",
@@ -237,6 +243,10 @@ class GenerativeAnswerer:
 
 def _compose(found: Retrieved, hits: list[Hit], checked: Checked) -> Answer:
     citations = [Citation.of(n, hits[i].chunk, hits[i].score, checked.quotes[i]) for n, i in enumerate(checked.used, 1)]
+    written = detect_language(MARKER.sub(" ", checked.text))
+    claims = across_languages(checked.claims, [hits[i].chunk.language for i in checked.used], written)
+    # A claim checked across languages passed a weaker check: the reader is told to compare it with its quote.
+    notice = NOTICES["across_languages"][found.language] if any("across_languages" in c for c in claims) else None
     answer = Answer(found.question, checked.text, False, GenerativeAnswerer.mode, found.language, citations,
-                    dropped=checked.dropped, claims=checked.claims)  # fmt: skip
+                    notice=notice, dropped=checked.dropped, claims=claims)  # fmt: skip
     return found.answered(answer)

@@ -37,6 +37,7 @@ def escape_markdown(text: str) -> str:
 # by status, and for a partial claim by what its source attaches that the claim leaves out.
 CLAIM_MARKS = {
     "supported": " ✓",
+    "translated": " ≈ *(passage dans une autre langue : à relire)*",
     "partial": " ⚠ *(la source nuance ce point)*",
     "condition": " ⚠ *(la source pose une condition)*",
     "approximation": " ⚠ *(la source donne une valeur approchée)*",
@@ -120,7 +121,7 @@ def _marked(answer: Answer) -> str:
     position = 0
     for claim in answer.claims:
         found = text.find(claim["text"].rstrip(".!?…;:, "), position)
-        mark = claim.get("reason") or claim["status"]
+        mark = claim.get("reason") or ("translated" if "across_languages" in claim else claim["status"])
         if claim["status"] == "unsupported" or mark not in CLAIM_MARKS or found < 0:
             continue
         end = found + len(claim["text"].rstrip(".!?…;:, "))
@@ -133,7 +134,8 @@ def _marked(answer: Answer) -> str:
 
 def answer_markdown(answer: Answer, answer_id: int) -> str:
     r"""The answer as chat Markdown: escaped text, ``[n]`` as links to the viewer, notice in italics, and after
-    each claim of a generated answer its mark (✓ supported, ⚠ partial: what the source attaches to it).
+    each claim of a generated answer its mark (✓ supported, ⚠ partial: what the source attaches to it; ≈ checked
+    against a passage in another language, a weaker check).
 
     >>> answer = Answer("q", "Oui, c’est possible [1].", False, "llm", "fr", confidence=0.9, claims=[
     ...     {"text": "Oui, c’est possible.", "status": "partial", "citations": [1], "reason": "condition"}])
@@ -144,6 +146,10 @@ def answer_markdown(answer: Answer, answer_id: int) -> str:
     ...                   "reason": "approximation"}]
     >>> answer_markdown(answer, 1).splitlines()[0]
     '2000 professionals attend \\[1\\] ⚠ *(la source donne une valeur approchée)*.'
+    >>> answer.claims = [{"text": "2000 professionals attend.", "status": "supported", "citations": [1],
+    ...                   "across_languages": True}]
+    >>> answer_markdown(answer, 1).splitlines()[0]
+    '2000 professionals attend \\[1\\] ≈ *(passage dans une autre langue : à relire)*.'
 
     A bracketed number inside a quote is the document's own, not a link to a citation:
 

@@ -99,7 +99,29 @@ def test_a_when_answered_without_a_date_gives_the_quotes_with_a_notice(
     """
     answer = _scripted(answerer, reply).ask(question)
     assert "2006" in answer.answer and not answer.abstained
-    if gives:
-        assert answer.mode == "llm" and answer.notice is None, answer
+    if gives:  # the only notice: English claims over a French passage (test below)
+        assert answer.mode == "llm" and answer.notice and "another language" in answer.notice, answer
     else:
         assert answer.mode == "extractive" and answer.notice and "date or number" in answer.notice, answer
+
+
+@pytest.mark.parametrize(
+    ("question", "reply", "across"),
+    [
+        ("Which networks does ONPE take part in?", "ONPE takes part in the EuroCAN network [1].", True),
+        ("À quels réseaux l'ONPE participe-t-il ?", "L'ONPE participe au réseau EuroCAN [1].", False),
+    ],
+)
+def test_a_claim_checked_across_languages_is_marked_and_the_answer_says_so(
+    answerer: ExtractiveAnswerer, question: str, reply: str, across: bool
+) -> None:
+    """An English claim over a French passage passes a weaker check (words cannot be compared): it is flagged in
+    the JSON and the answer tells the reader to compare it with its quote; a French claim is not."""
+    answer = _scripted(answerer, reply).ask(question)
+    assert answer.mode == "llm" and not answer.abstained, answer
+    kept = [c for c in answer.claims if c["status"] != "unsupported"]
+    assert kept and all(c.get("across_languages", False) is across for c in kept), answer.claims
+    if across:
+        assert answer.notice and "another language" in answer.notice, answer
+    else:
+        assert answer.notice is None, answer
