@@ -243,6 +243,21 @@ _REPORTED_SAID = re.compile(
     r"\b(selon|d['’]après|according|reportedly|allegedly|supposedly|said to|claim\w*|affirm\w*|rapport\w*|report\w*)\b",
     re.IGNORECASE,
 )
+# Someone's view given as reported speech (« L’IASP explique notamment que la douleur devrait… »): a claim stating
+# what follows « que » as the text's own leaves out who holds it (sample 7, 2026-12-07). Opinion verbs only: « indique
+# que », « prévoit que » are how a procedure or a law states its own rules.
+_SPEECH = r"(?:\s+(?:notamment|aussi|également|alors|also|further))?\s+(?:that\b|qu(?:e\b|['’]))"
+_REPORTED_SPEECH = re.compile(
+    r"\b(?:expliqu|estim|affirm|déclar|considèr|considér|pens|prétend)(?:e|es|ent|ait|aient|é|ée|és|ées)?" + _SPEECH,
+    re.IGNORECASE,
+)
+# A claim that keeps the report says who speaks: "He stated that…", « elle a déclaré que… ».
+_SPEECH_SAID = re.compile(
+    r"\b(?:sa(?:y|ys|id)|stat|declar|explain|claim|argu|believ|consider|think|thought|recogni[sz]|admit|acknowledg"
+    r"|assert|insist|note|writ|wrote|dit|dis|expliqu|estim|affirm|consid|pens|prétend|reconn|admet|écri|soulign"
+    r"|assur)\w*" + _SPEECH,
+    re.IGNORECASE,
+)
 # Hypothetical, not asserted (« elle aurait déclaré »): the claim must keep some doubt.
 _HYPOTHETICAL = re.compile(r"\b(aurai(t|ent)|serai(t|ent)|pourrai(t|ent)|(may|might|could) have)\b", re.IGNORECASE)
 _DOUBT_SAID = re.compile(
@@ -269,6 +284,14 @@ def dropped_qualifier(claim: str, sources: str) -> str:
     >>> dropped_qualifier("La reine a déclaré que l’argent serait mieux dépensé.",
     ...                   "Selon Madame Campan, la reine aurait déclaré que l’argent serait mieux dépensé.")
     'reported'
+    >>> iasp = "L’IASP explique notamment que la douleur chronique devrait être considérée en tant que maladie."
+    >>> dropped_qualifier("La douleur chronique devrait être considérée en tant que maladie.", iasp)
+    'reported'
+    >>> dropped_qualifier("The IASP explains that chronic pain should be considered a disease.", iasp)
+    ''
+    >>> dropped_qualifier("Le dossier doit être déposé avant le 1er mars.", "Le décret indique que le dossier doit "
+    ...                   "être déposé avant le 1er mars.")
+    ''
     """
     claim = MARKER.sub(" ", claim)
     if _CONDITION.search(sources) and not _CONDITION.search(claim):
@@ -284,6 +307,7 @@ def dropped_qualifier(claim: str, sources: str) -> str:
         if len(words & set(tokenize(sought))) >= 2 and not _AIM_SAID.search(claim):
             return "aim"
     reported = _REPORTED.search(sources) and not _REPORTED_SAID.search(claim)
+    reported = reported or (_REPORTED_SPEECH.search(sources) and not _SPEECH_SAID.search(claim))
     return "reported" if reported or (_HYPOTHETICAL.search(sources) and not _DOUBT_SAID.search(claim)) else ""
 
 
