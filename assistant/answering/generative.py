@@ -84,6 +84,10 @@ NOTICES = {
         "fr": "La réponse générée ne donnait pas la date ou le nombre demandé : réponse extractive.",
         "en": "The generated answer did not give the date or number asked for: extractive answer shown.",
     },
+    "uncertain": {
+        "fr": "Confiance faible : les passages eux-mêmes plutôt qu’une réponse rédigée.",
+        "en": "Low confidence: the passages themselves rather than a written answer.",
+    },
     "across_languages": {
         "fr": "Réponse rédigée d’après des passages dans une autre langue : la vérification ne peut pas comparer "
         "les mots d’une langue à l’autre ; relisez chaque affirmation avec son passage cité.",
@@ -231,6 +235,11 @@ class GenerativeAnswerer:
             fallback.notice = NOTICES[why][found.language]
             fallback.dropped = [] if not_found else checked.dropped
             return fallback
+        if not clearly_answerable(found.confidence):
+            # The documents more likely than not do not answer: a written answer there mostly puts the question's
+            # words on a passage about something else ("The body was found in a church" over « il y découvre un
+            # spectacle de corps entassés »), which the quotes cannot do; they held as many facts on four samples.
+            return self._fallback(preview, "uncertain", "")
         if is_list_question(found.question):
             checked = complete_list(checked, chunks, [n is not None for n in intros], found.language)
         return _compose(found, hits, checked)

@@ -59,6 +59,22 @@ def test_model_not_found_is_trusted_when_retrieval_is_not_clearly_confident(
     assert answer.abstained and answer.citations == [] and answer.mode == "llm"
 
 
+def test_a_written_answer_below_clear_confidence_gives_way_to_the_quotes(
+    answerer: ExtractiveAnswerer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Below the clear confidence, a reply the passages support is still not shown: there the model mostly puts
+    the question's words on a passage about something else; the quotes, said uncertain, stand instead."""
+    from assistant.answering import answerability
+
+    reply = "ONPE takes part in the EuroCAN network [1]."
+    assert _scripted(answerer, reply).ask("Which networks does ONPE take part in?").mode == "llm"
+    monkeypatch.setattr(answerability, "CLEAR_CONFIDENCE", 1.01)
+    answer = _scripted(answerer, reply).ask("Which networks does ONPE take part in?")
+    assert answer.mode == "extractive" and not answer.abstained and answer.uncertain, answer
+    assert answer.notice and "Low confidence" in answer.notice and reply not in answer.answer, answer
+    assert any("EuroCAN" in c.text for c in answer.citations)
+
+
 def test_sources_that_choose_no_document_are_the_question_s_fault_not_the_model_s(
     answerer: ExtractiveAnswerer, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -27,6 +27,8 @@ from tests.helpers import free_port, run, serving
 
 pytestmark = pytest.mark.slow
 NETWORKS = ("ESN", "EuroCAN", "EUSARF", "ISPCAN")
+# Confidence above one half (« Depuis quand les Assises existent-elles ? » is below: the quotes answer it).
+CONFIDENT = "Depuis quelle année les Assises nationales de la protection de l'enfance existent-elles ?"
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +69,7 @@ def test_a_wrong_generated_answer_gives_the_checked_quotes(llm: GenerativeAnswer
 
 
 def test_streaming_yields_text_then_the_checked_answer(llm: GenerativeAnswerer) -> None:
-    events = list(llm.stream("Depuis quand les Assises existent-elles ?"))
+    events = list(llm.stream(CONFIDENT))
     # Quotes first (the extractive answer, shown at once), then the model's text, then the checked answer.
     preview = events[0]
     assert isinstance(preview, Preview) and "2006" in preview.answer.answer and preview.answer.citations
@@ -135,7 +137,7 @@ def test_openai_compatible_endpoint_answers_with_citations(
 ) -> None:
     settings = onpe_settings.with_(llm_base_url=openai_server, llm_model="bundled")
     answerer, _ = make_answerer(SearchEngine.open(settings, embeddings), "llm")
-    answer = answerer.ask("Depuis quand les Assises existent-elles ?")
+    answer = answerer.ask(CONFIDENT)
     assert answer.mode == "llm" and answer.notice is None, answer
     assert "2006" in answer.answer
     _check(answer)
@@ -147,7 +149,7 @@ def test_llm_rewrites_a_follow_up_with_its_subject(llm: GenerativeAnswerer) -> N
 
 
 def test_cli_llm_mode_keeps_the_json_contract(onpe_settings: Settings) -> None:
-    result = run(["ask", "--mode", "llm", "--json", "Depuis quand les Assises existent-elles ?"], onpe_settings)
+    result = run(["ask", "--mode", "llm", "--json", CONFIDENT], onpe_settings)
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
     assert answer["mode"] == "llm" and "2006" in answer["answer"]
