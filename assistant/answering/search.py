@@ -32,7 +32,7 @@ from pydantic import ConfigDict
 from assistant.answering.answerability import answerable, assess, clearly_answerable, min_confidence, relevance
 from assistant.answering.conversation import Question, asked_about, retrieval_query
 from assistant.answering.sources import chosen
-from assistant.answering.spelling import respell
+from assistant.answering.spelling import corpus_spelling, respell
 from assistant.answering.types import Hit, Retrieved
 from assistant.config import Settings
 from assistant.errors import EmbedderMismatch, IndexBroken, QuestionError
@@ -249,6 +249,13 @@ class SearchEngine:
             return current.lexical.known(terms)
         return current.lexical.known(terms, np.isin([c.source for c in current.chunks], list(readable)))
 
+    def spelling(self, word: str, readable: Set[str] | None = None) -> str | None:
+        """How the documents (only the ``readable`` ones, when given) write the word ``word`` mistypes, if any
+        (:func:`~assistant.answering.spelling.corpus_spelling`)."""
+        current = self.snapshot
+        allowed = None if readable is None else np.isin([c.source for c in current.chunks], list(readable))
+        return corpus_spelling(word, current.lexical, lambda p: current.chunks[p].text, allowed)
+
     def scope(
         self, sources: Sequence[str] = (), readable: Set[str] | None = None, current: Snapshot | None = None
     ) -> frozenset[str] | None:
@@ -345,11 +352,12 @@ def retrieve(engine: SearchEngine, question: Question, query: str | None = None)
     query = query or retrieval_query(question.text, question.history)
     hits = engine.search(query, sources=question.sources, readable=question.readable)
     # A mistyped word (« obsevatoire ») is searched again as the passages found write it (only readable ones).
-    query, respelled = respell(query, [h.chunk.text for h in hits[:RESPELL_FROM]], engine.known)
+    scope = engine.scope(question.sources, question.readable)
+    query, respelled = respell(query, [h.chunk.text for h in hits[:RESPELL_FROM]], engine.known,
+                               lambda word: engine.spelling(word, scope))  # fmt: skip
     if respelled:
         hits = engine.search(query, sources=question.sources, readable=question.readable)
     # What the documents searched never say is missing, even when others do (``--source``, a reader's folders).
-    scope = engine.scope(question.sources, question.readable)
     terms = set(tokenize(query))
     score = relevance(hits, terms, engine.known(terms, scope), question.language)
     elsewhere = engine.known(terms, question.readable) if question.sources else set()

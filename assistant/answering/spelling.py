@@ -14,8 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
+import numpy as np
+
 from assistant.answering.answerability import MAX_INFORMATION, information
-from assistant.indexing.lexical import content_words, stems
+from assistant.indexing.lexical import LexicalIndex, best_of, content_words, fold, stems
 
 # Shorter words are too often one letter away from another real word.
 MIN_LENGTH = 5
@@ -39,19 +41,57 @@ def one_edit(a: str, b: str) -> bool:
     return longer[start + 1 :] == shorter[start:]
 
 
-def misspelling_of(word: str, words: Iterable[str]) -> str | None:
-    """The word of ``words`` that ``word`` mistypes, if ``word`` is in no French or English dictionary
-    (wordfreq knows it in neither: the most information a word can carry) and is one edit away from it; else
-    None."""
+def unknown_word(word: str) -> bool:
+    """Whether ``word`` is long enough and in no French or English dictionary (wordfreq knows it in neither: the
+    most information a word can carry)."""
     lowered = word.lower()
-    if len(lowered) < MIN_LENGTH or min(information(lowered, "fr"), information(lowered, "en")) < MAX_INFORMATION:
+    return len(lowered) >= MIN_LENGTH and min(information(lowered, "fr"), information(lowered, "en")) >= MAX_INFORMATION
+
+
+def misspelling_of(word: str, words: Iterable[str]) -> str | None:
+    """The word of ``words`` that ``word`` mistypes, if ``word`` is in no dictionary (:func:`unknown_word`) and is
+    one edit away from it; else None."""
+    if not unknown_word(word):
         return None
-    return next((w for w in words if one_edit(lowered, w.lower())), None)
+    return next((w for w in words if one_edit(word.lower(), w.lower())), None)
 
 
-def respell(query: str, passages: Iterable[str], known: Callable[[set[str]], set[str]]) -> tuple[str, list[str]]:
+def corpus_spelling(
+    word: str, index: LexicalIndex, text_of: Callable[[int], str], allowed: np.ndarray | None = None
+) -> str | None:
+    """The word the indexed texts (``text_of(position)``; with ``allowed``, a mask over them, only those) write that
+    ``word`` mistypes, looked for in the whole corpus: the most used term one typing slip from it, in a form
+    of it the typed word slips from (accents aside).
+
+    For a mistyped word the question hinges on (« Combien coûte le joural ? »), the passages found are about
+    something else, so :func:`respell` cannot find its spelling among them. Only a word typed in lower case: a
+    name the documents do not hold is more often another name than a typo.
+    """
+    if not word.islower() or not unknown_word(word):
+        return None
+    typed = stems([word])[0]
+    near = {t for t in index.terms() if abs(len(t) - len(typed)) <= 1 and one_edit(typed, t)}
+    near = index.known(near, allowed) if allowed is not None and near else near
+    if not near:
+        return None
+    term = max(near, key=lambda t: (index.text_count(t), t))
+    scores = index.scores_of([term])
+    best = best_of(scores if allowed is None else np.where(allowed, scores, 0.0), 5)
+    # Of its forms (« journal », « journaux »), the one the typed word slips from, accents aside: stems one slip
+    # apart can be words two apart (« lenac » / « menacé »).
+    written = [w for p, _ in best for w in content_words(text_of(p)) if stems([w])[0] == term]
+    return next((w for w in written if one_edit(fold(word), fold(w))), None)
+
+
+def respell(
+    query: str,
+    passages: Iterable[str],
+    known: Callable[[set[str]], set[str]],
+    elsewhere: Callable[[str], str | None] | None = None,
+) -> tuple[str, list[str]]:
     """``query`` with each word the corpus never uses (``known``: the stems it does) and that mistypes a word of
-    ``passages`` written as that word, and the words replaced, each as ``"typed → written"``.
+    ``passages`` (or, when they hold none, the word ``elsewhere`` gives: :func:`corpus_spelling`) written as that
+    word, and the words replaced, each as ``"typed → written"``.
 
     >>> respell("Quelles sont les missions de l'obsevatoire ?", ["L'observatoire a deux missions."], lambda s: set())
     ("Quelles sont les missions de l'observatoire ?", ['obsevatoire → observatoire'])
@@ -63,7 +103,8 @@ def respell(query: str, passages: Iterable[str], known: Callable[[set[str]], set
     held = {w for text in passages for w in content_words(text)} if unknown else set()
     replaced = []
     for word in unknown:
-        if fix := misspelling_of(word, held):
+        typed = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", query, flags=re.IGNORECASE)
+        if fix := misspelling_of(word, held) or (elsewhere(typed.group(0)) if elsewhere and typed else None):
             query = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", fix, query, flags=re.IGNORECASE)
             replaced.append(f"{word} → {fix}")
     return query, replaced

@@ -125,6 +125,16 @@ class LexicalIndex:
             return found
         return {t for t in found if bool(np.any(self.scores_of([t])[allowed] > 0))}
 
+    def terms(self) -> list[str]:
+        """Every indexed term (stems, as :func:`tokenize` writes them)."""
+        return list(self._bm25.vocab_dict)
+
+    def text_count(self, term: str) -> int:
+        """How many indexed texts hold ``term`` (0 when none does)."""
+        index = self._bm25.vocab_dict.get(term)
+        indptr = self._bm25.scores["indptr"]
+        return 0 if index is None else int(indptr[index + 1] - indptr[index])
+
     def scores_of(self, tokens: list[str]) -> np.ndarray:
         """BM25 score of every text for ``tokens``, all known."""
         return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)[: self.size]

@@ -1,0 +1,42 @@
+"""A mistyped word the question hinges on: its spelling is looked for in the whole corpus (real BM25 index), only
+in the documents the asker may read, and never for a word typed as a name."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.answering.spelling import corpus_spelling
+from assistant.indexing.lexical import LexicalIndex
+
+TEXTS = [
+    "Le journal coûte deux noises et paraît chaque matin.",
+    "Les journaux du soir sont livrés par hibou.",
+    "Le marché se tient le samedi sur la place.",
+    "Le village est menacé par la crue.",
+]
+
+
+def _spelling(word: str, allowed: np.ndarray | None = None) -> str | None:
+    return corpus_spelling(word, LexicalIndex.build(TEXTS), lambda p: TEXTS[p], allowed)
+
+
+def test_a_mistyped_word_is_spelt_as_the_corpus_writes_it() -> None:
+    assert _spelling("joural") == "journal"
+    assert _spelling("marcheé") is None or _spelling("marcheé") == "marché"  # a dictionary may know a slip
+    assert _spelling("zzzzzz") is None  # nothing one slip away
+    assert _spelling("lenac") is None  # « menacé » is two slips away, though its stem is one
+
+
+def test_only_readable_documents_and_no_names() -> None:
+    """A word held only by a document the asker may not read is not revealed; « Joural » may be a name."""
+    assert _spelling("joural", np.array([False, False, True, True])) is None
+    assert _spelling("joural", np.array([True, False, False, False])) == "journal"
+    assert _spelling("Joural") is None
+
+
+def test_a_question_hinging_on_a_mistyped_word_is_searched_again(answerer: ExtractiveAnswerer) -> None:
+    """« obsevatoire » is no word: the answer says it searched « observatoire » instead of naming it missing."""
+    typo = answerer.ask("Quel est le rôle de l'obsevatoire ?")
+    assert "observatoire" in typo.query and "obsevatoire" not in typo.missing, typo
+    assert typo.answer.startswith("Recherche faite avec « observatoire » pour « obsevatoire »."), typo.answer
