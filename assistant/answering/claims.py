@@ -247,8 +247,11 @@ _REPORTED_SAID = re.compile(
 # what follows « que » as the text's own leaves out who holds it (sample 7, 2026-12-07). Opinion verbs only: « indique
 # que », « prévoit que » are how a procedure or a law states its own rules.
 _SPEECH = r"(?:\s+(?:notamment|aussi|également|alors|also|further))?\s+(?:that\b|qu(?:e\b|['’]))"
+# Not a noun (« l’estime que », « la pensée que »), nor the text's own voice (« ce qui explique que »,
+# « on estime que »).
 _REPORTED_SPEECH = re.compile(
-    r"\b(?:expliqu|estim|affirm|déclar|considèr|considér|pens|prétend)(?:e|es|ent|ait|aient|é|ée|és|ées)?" + _SPEECH,
+    r"(?<!l['’])(?<!\bla )(?<!\bune )(?<!\bcette )(?<!\bce qui )(?<!\bcela )(?<!\bceci )(?<!\bqui )(?<!\bon )"
+    r"\b(?:expliqu|estim|affirm|déclar|considèr|considér|pens|prétend)(?:e|es|ent|ait|aient|é)?" + _SPEECH,
     re.IGNORECASE,
 )
 # A claim that keeps the report says who speaks: "He stated that…", « elle a déclaré que… ».
@@ -292,6 +295,12 @@ def dropped_qualifier(claim: str, sources: str) -> str:
     >>> dropped_qualifier("Le dossier doit être déposé avant le 1er mars.", "Le décret indique que le dossier doit "
     ...                   "être déposé avant le 1er mars.")
     ''
+    >>> [dropped_qualifier(c, s) for c, s in [
+    ...     ("300 000 enfants sont suivis.", "On estime que 300 000 enfants sont suivis."),
+    ...     ("Le retard vient du froid.", "Le froid, ce qui explique que le retard soit long."),
+    ...     ("Elle lui porte de l’estime.", "C’est l’estime que je lui porte."),
+    ...     ("Le budget est voté.", "Le ministre déclare que la loi est juste. Le budget est voté.")]]
+    ['', '', '', '']
     """
     claim = MARKER.sub(" ", claim)
     if _CONDITION.search(sources) and not _CONDITION.search(claim):
@@ -307,7 +316,11 @@ def dropped_qualifier(claim: str, sources: str) -> str:
         if len(words & set(tokenize(sought))) >= 2 and not _AIM_SAID.search(claim):
             return "aim"
     reported = _REPORTED.search(sources) and not _REPORTED_SAID.search(claim)
-    reported = reported or (_REPORTED_SPEECH.search(sources) and not _SPEECH_SAID.search(claim))
+    # Reported speech counts when the claim states what was said (two of its words) without who says it.
+    said = (re.split(r"[.;!?]", sources[m.end() :], maxsplit=1)[0] for m in _REPORTED_SPEECH.finditer(sources))
+    reported = reported or (
+        any(len(words & set(tokenize(part))) >= 2 for part in said) and not _SPEECH_SAID.search(claim)
+    )
     return "reported" if reported or (_HYPOTHETICAL.search(sources) and not _DOUBT_SAID.search(claim)) else ""
 
 

@@ -353,7 +353,9 @@ def retrieve(engine: SearchEngine, question: Question, query: str | None = None)
     hits = engine.search(query, sources=question.sources, readable=question.readable)
     # A mistyped word (« obsevatoire ») is searched again as the passages found write it (only readable ones).
     scope = engine.scope(question.sources, question.readable)
-    query, respelled = respell(query, [h.chunk.text for h in hits[:RESPELL_FROM]], engine.known,
+    # Only what the asker may read decides what is unknown, and how it is spelt: nothing tells what the rest holds.
+    passages = [h.chunk.text for h in hits[:RESPELL_FROM]]
+    query, respelled = respell(query, passages, lambda terms: engine.known(terms, scope),
                                lambda word: engine.spelling(word, scope))  # fmt: skip
     if respelled:
         hits = engine.search(query, sources=question.sources, readable=question.readable)

@@ -21,6 +21,8 @@ from assistant.indexing.lexical import LexicalIndex, best_of, content_words, fol
 
 # Shorter words are too often one letter away from another real word.
 MIN_LENGTH = 5
+# Words of one question whose spelling is looked for in the whole corpus.
+MAX_CORPUS_LOOKUPS = 3
 
 
 def one_edit(a: str, b: str) -> bool:
@@ -71,16 +73,22 @@ def corpus_spelling(
         return None
     typed = stems([word])[0]
     near = {t for t in index.terms() if abs(len(t) - len(typed)) <= 1 and one_edit(typed, t)}
-    near = index.known(near, allowed) if allowed is not None and near else near
     if not near:
         return None
-    term = max(near, key=lambda t: (index.text_count(t), t))
-    scores = index.scores_of([term])
-    best = best_of(scores if allowed is None else np.where(allowed, scores, 0.0), 5)
-    # Of its forms (« journal », « journaux »), the one the typed word slips from, accents aside: stems one slip
-    # apart can be words two apart (« lenac » / « menacé »).
-    written = [w for p, _ in best for w in content_words(text_of(p)) if stems([w])[0] == term]
-    return next((w for w in written if one_edit(fold(word), fold(w))), None)
+
+    def texts_with(term: str) -> np.ndarray:
+        scores = index.scores_of([term])
+        return scores if allowed is None else np.where(allowed, scores, 0.0)
+
+    # Counted in the readable texts only: which term wins must not depend on what the others hold.
+    for term in sorted(near, key=lambda t: (-int(np.count_nonzero(texts_with(t) > 0)), t)):
+        best = best_of(texts_with(term), 5)
+        # Of its forms (« journal », « journaux »), one the typed word slips from, accents aside: stems one slip
+        # apart can be words two apart (« lenac » / « menacé »).
+        written = [w for p, _ in best for w in content_words(text_of(p)) if stems([w])[0] == term]
+        if form := next((w for w in written if one_edit(fold(word), fold(w))), None):
+            return form
+    return None
 
 
 def respell(
@@ -99,12 +107,17 @@ def respell(
     words = content_words(query)
     written = stems(words)
     used = known(set(written))
-    unknown = [w for w, stem in zip(words, written, strict=True) if stem not in used]
+    unknown = list(dict.fromkeys(w for w, stem in zip(words, written, strict=True) if stem not in used))
     held = {w for text in passages for w in content_words(text)} if unknown else set()
     replaced = []
+    lookups = MAX_CORPUS_LOOKUPS  # each scans the corpus's terms: a question of made-up words must stay cheap
     for word in unknown:
+        fix = misspelling_of(word, held)
         typed = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", query, flags=re.IGNORECASE)
-        if fix := misspelling_of(word, held) or (elsewhere(typed.group(0)) if elsewhere and typed else None):
+        if not fix and elsewhere and typed and lookups and typed.group(0).islower() and unknown_word(word):
+            lookups -= 1
+            fix = elsewhere(typed.group(0))
+        if fix:
             query = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", fix, query, flags=re.IGNORECASE)
             replaced.append(f"{word} → {fix}")
     return query, replaced

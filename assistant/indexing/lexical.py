@@ -89,6 +89,7 @@ class LexicalIndex:
     def __init__(self, bm25: bm25s.BM25, size: int) -> None:
         self._bm25 = bm25
         self.size = size
+        self._terms: list[str] | None = None
 
     @classmethod
     def build(cls, texts: list[str]) -> LexicalIndex:
@@ -126,14 +127,10 @@ class LexicalIndex:
         return {t for t in found if bool(np.any(self.scores_of([t])[allowed] > 0))}
 
     def terms(self) -> list[str]:
-        """Every indexed term (stems, as :func:`tokenize` writes them)."""
-        return list(self._bm25.vocab_dict)
-
-    def text_count(self, term: str) -> int:
-        """How many indexed texts hold ``term`` (0 when none does)."""
-        index = self._bm25.vocab_dict.get(term)
-        indptr = self._bm25.scores["indptr"]
-        return 0 if index is None else int(indptr[index + 1] - indptr[index])
+        """Every indexed term (stems, as :func:`tokenize` writes them); listed once (the index never changes)."""
+        if self._terms is None:
+            self._terms = list(self._bm25.vocab_dict)
+        return self._terms
 
     def scores_of(self, tokens: list[str]) -> np.ndarray:
         """BM25 score of every text for ``tokens``, all known."""
