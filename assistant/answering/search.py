@@ -16,7 +16,7 @@ Example (``settings`` name the indexed ONPE corpus):
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence, Set
+from collections.abc import Iterable, Sequence, Set
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -94,6 +94,11 @@ def fuse(sides: list[tuple[dict[int, float], float]]) -> dict[int, float]:
         for position, value in scores.items():
             fused[position] = fused.get(position, 0.0) + weight * value
     return fused
+
+
+def _mask(current: Snapshot, sources: Iterable[str]) -> np.ndarray:
+    """Which chunks of ``current`` belong to ``sources``."""
+    return np.isin([c.source for c in current.chunks], list(sources))
 
 
 def _check_vectors(client: ClientAPI, current: Snapshot, index_dir: object) -> None:
@@ -247,13 +252,13 @@ class SearchEngine:
         current = self.snapshot
         if readable is None:
             return current.lexical.known(terms)
-        return current.lexical.known(terms, np.isin([c.source for c in current.chunks], list(readable)))
+        return current.lexical.known(terms, _mask(current, readable))
 
     def spelling(self, word: str, readable: Set[str] | None = None) -> str | None:
         """How the documents (only the ``readable`` ones, when given) write the word ``word`` mistypes, if any
         (:func:`~assistant.answering.spelling.corpus_spelling`)."""
         current = self.snapshot
-        allowed = None if readable is None else np.isin([c.source for c in current.chunks], list(readable))
+        allowed = None if readable is None else _mask(current, readable)
         return corpus_spelling(word, current.lexical, lambda p: current.chunks[p].text, allowed)
 
     def scope(
@@ -294,7 +299,7 @@ class SearchEngine:
         assert store is not None
         scope = self.scope(sources, readable, current)
         names = None if scope is None else sorted(scope)
-        allowed = None if names is None else np.isin([c.source for c in current.chunks], names)
+        allowed = None if names is None else _mask(current, names)
         size = len(current.chunks) if allowed is None else int(allowed.sum())
         if not size:
             return []

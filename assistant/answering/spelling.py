@@ -76,13 +76,12 @@ def corpus_spelling(
     if not near:
         return None
 
-    def texts_with(term: str) -> np.ndarray:
-        scores = index.scores_of([term])
-        return scores if allowed is None else np.where(allowed, scores, 0.0)
-
-    # Counted in the readable texts only: which term wins must not depend on what the others hold.
-    for term in sorted(near, key=lambda t: (-int(np.count_nonzero(texts_with(t) > 0)), t)):
-        best = best_of(texts_with(term), 5)
+    # Scored in the readable texts only: which term wins must not depend on what the others hold.
+    scores = {
+        t: index.scores_of([t]) if allowed is None else np.where(allowed, index.scores_of([t]), 0.0) for t in near
+    }
+    for term in sorted(near, key=lambda t: (-int(np.count_nonzero(scores[t] > 0)), t)):
+        best = best_of(scores[term], 5)
         # Of its forms (« journal », « journaux »), one the typed word slips from, accents aside: stems one slip
         # apart can be words two apart (« lenac » / « menacé »).
         written = [w for p, _ in best for w in content_words(text_of(p)) if stems([w])[0] == term]
