@@ -21,6 +21,7 @@ An unreachable endpoint still answers, extractively:
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -66,6 +67,9 @@ log = logging.getLogger(__name__)
 # Prefill dominates the wait on 2 cores: a few short passages, not whole chunks.
 MAX_LLM_PASSAGES = 6
 REWRITE_MAX_TOKENS = 48
+# Where a sentence of the reply ends, its markers included: "… EuroCAN [1]. Il" ends after "[1]." once the next
+# word begins.
+_SENTENCE_END = re.compile(r"[.!?](?:\s*\[\d+\])*(?=\s)|(?<=\S)\n")
 
 NOTICES = {
     "model_not_found": {
@@ -147,14 +151,22 @@ class GenerativeAnswerer:
                 yield found.abstention(self.mode)
                 return
             preview = self.extractive.quoting(found, quotes)
-            yield Preview(preview)
+            # Below the clear confidence a written answer is never shown (see _checked): the model is only asked
+            # whether the passages answer, so its text is not streamed and it stops once that is settled.
+            written = clearly_answerable(found.confidence)
+            yield Preview(preview, written=written)
             passages = self.passages(found, quotes)
             parts: list[str] = []
+            settled: Answer | None = None
             # A follow-up reaches the model in its standalone form, pronouns resolved.
             messages = answer_messages(standalone, found.language, [p.chunk for p in passages])
             for text in stream_text(self.chat, messages, cancel):
+                before = "".join(parts)
                 parts.append(text)
-                yield text
+                if written:
+                    yield text
+                elif (settled := self._settled(found, passages, before, before + text, preview)) is not None:
+                    break
                 if looping("".join(parts)):  # greedy decoding stuck: what follows would repeat until max_tokens
                     break
         except Cancelled:
@@ -167,7 +179,7 @@ class GenerativeAnswerer:
             log.warning("language model failed: %s", err)
             yield self._fallback(preview or self.extractive.ask(asked), "unreachable", short_message(err, 120))
             return
-        yield self._checked(found, passages, "".join(parts), preview)
+        yield settled or self._checked(found, passages, "".join(parts), preview)
 
     def rewrite(self, question: str, history: Sequence[str]) -> str | None:
         """A standalone version of a follow-up question, written by the model (None if not a follow-up)."""
@@ -208,6 +220,22 @@ class GenerativeAnswerer:
             window = replace(chunk, id=f"{chunk.id}@{start}", start=start, end=end, text=text)
             merged.append(Hit(window, score, score, score))
         return merged[:MAX_LLM_PASSAGES]
+
+    def _settled(self, found: Retrieved, hits: list[Hit], before: str, text: str, preview: Answer) -> Answer | None:
+        """Below the clear confidence, the answer as soon as the reply written so far (``text``; ``before`` it
+        was the reply without its last piece) decides it, else None.
+
+        Each time a sentence ends, the reply so far is checked: one supported claim (giving the date or number
+        asked for) is enough for the quotes to stand, as in the whole reply; "not found" abstains. Otherwise the
+        model goes on, since a later sentence may be the supported one.
+        """
+        if NOT_FOUND_MARK in text:
+            return self._checked(found, hits, text, preview)
+        ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+        if len(ends) == len(_SENTENCE_END.findall(before)):
+            return None
+        early = self._checked(found, hits, text[: ends[-1]], preview)
+        return None if early.abstained else early
 
     def _checked(self, found: Retrieved, hits: list[Hit], text: str, preview: Answer) -> Answer:
         snap = self.engine.snapshot

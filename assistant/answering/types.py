@@ -278,9 +278,14 @@ class Retrieved:
 
 @dataclass(frozen=True)
 class Preview:
-    """The extractive answer, shown while the language model writes its own (quotes first)."""
+    """The extractive answer, shown while the language model writes its own (quotes first).
+
+    ``written`` is False when the model's text will not be shown (a confidence below one half: the model only says
+    whether the passages answer, and the quotes stand or the answer abstains).
+    """
 
     answer: Answer
+    written: bool = True
 
 
 def final_answer(events: Iterable[str | Preview | Answer]) -> Answer:

@@ -28,6 +28,7 @@ from assistant.web.service import ChatService
 from assistant.web.state import ChatState, viewer
 
 WRITING = "Le modèle rédige une réponse à partir de ces passages…"
+CHECKING = "Confiance faible : le modèle vérifie si ces passages répondent à la question…"
 # While an answer is written the send button gives way to the stop button (outputs ``send``, ``stop``).
 BUSY = (gr.update(visible=False), gr.update(visible=True))
 IDLE = (gr.update(visible=True), gr.update(visible=False))
@@ -148,7 +149,8 @@ class Handlers:
     def _progress(event: str | Preview, messages: Messages, index: int, partial: str, state: ChatState) -> Any:
         """The chat while an answer is written: the quotes (with the sources panel), then the text so far."""
         if isinstance(event, Preview):  # the quotes at once, while the model writes
-            writing = f"{answer_markdown(event.answer, index)}\n\n*{WRITING}*"
+            status = WRITING if event.written else CHECKING
+            writing = f"{answer_markdown(event.answer, index)}\n\n*{status}*"
             messages[index] = {"role": "assistant", "content": writing}
             return messages, gr.skip(), sources_html(event.answer, index), gr.skip(), state, gr.skip(), *BUSY
         messages[index] = {"role": "assistant", "content": escape_markdown(partial) + " ▌"}

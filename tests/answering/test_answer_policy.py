@@ -75,6 +75,41 @@ def test_a_written_answer_below_clear_confidence_gives_way_to_the_quotes(
     assert any("EuroCAN" in c.text for c in answer.citations)
 
 
+def test_below_clear_confidence_the_reply_is_not_streamed_and_stops_once_it_is_settled(
+    answerer: ExtractiveAnswerer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its text would never be shown: the model is read only until one supported sentence settles that the quotes
+    stand (or its "not found" that the answer abstains), and none of it reaches the reader meanwhile."""
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from assistant.answering import answerability
+    from assistant.answering.types import Answer, Preview
+
+    read: list[str] = []
+
+    class Counting(FakeListChatModel):
+        def _stream(self, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+            for chunk in super()._stream(*args, **kwargs):  # type: ignore[arg-type]
+                read.append(chunk.message.content)  # type: ignore[arg-type]
+                yield chunk
+
+    monkeypatch.setattr(answerability, "CLEAR_CONFIDENCE", 1.01)
+    unsupported = "The Moon is made of cheese [1]. "
+    reply = unsupported + "ONPE takes part in the EuroCAN network [1]. " + "It also has many other networks. " * 20
+    chat = Counting(responses=[reply, "NOT_FOUND and more words " * 10])
+    generated = GenerativeAnswerer(answerer.engine, chat, answerer)
+    events = list(generated.stream("Which networks does ONPE take part in?"))
+    assert not any(isinstance(e, str) for e in events), events
+    assert isinstance(events[0], Preview) and not events[0].written
+    final = events[-1]
+    assert isinstance(final, Answer) and final.uncertain and not final.abstained and final.mode == "extractive"
+    # Read past the unsupported first sentence to the supported second one, and no further.
+    assert "EuroCAN network [1]." in "".join(read) and "other networks" not in "".join(read), "".join(read)
+    read.clear()
+    events = list(generated.stream("Which networks does ONPE take part in?"))
+    assert isinstance(events[-1], Answer) and events[-1].abstained and "more words" not in "".join(read)
+
+
 def test_sources_that_choose_no_document_are_the_question_s_fault_not_the_model_s(
     answerer: ExtractiveAnswerer, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -280,6 +280,15 @@ def test_no_route_serves_a_file_outside_the_corpus(site: dict[str, Any]) -> None
     assert leaks == []
 
 
+# Every state of the chat while an answer comes, in order.
+_RECORD_CHAT = """() => {
+  window.shownInChat = [];
+  const chat = document.querySelector('#chat');
+  new MutationObserver(() => window.shownInChat.push(chat.innerText))
+    .observe(chat, {subtree: true, childList: true, characterData: true});
+}"""
+
+
 def test_browser_no_question_is_lost(site: dict[str, Any]) -> None:
     """A question sent while one is answered stays in the box, said so, and is answered when sent again."""
     waiting = "Depuis quand les Assises existent-elles ?"
@@ -294,8 +303,13 @@ def test_browser_no_question_is_lost(site: dict[str, Any]) -> None:
         page.wait_for_selector("#send", state="visible", timeout=180_000)
         assert page.input_value("#question textarea") == waiting  # not lost
         assert "reste dans la zone de saisie" in page.locator("#notice").inner_text()
+        page.evaluate(_RECORD_CHAT)
         ask(page, waiting)
         assert page.locator("#chat .user").count() == 2 and "2006" in page.locator("#chat .bot").last.inner_text()
+        # Its confidence is below one half: the model's text is never shown (no cursor), the quotes stay meanwhile.
+        shown = page.evaluate("window.shownInChat")
+        assert "Réponse incertaine" in shown[-1] and "Confiance faible" in shown[-1], shown[-1]
+        assert any("le modèle vérifie" in s for s in shown) and not any("▌" in s for s in shown)
         # A question refused says why in the chat's language (it said "the question is too long").
         page.fill("#question textarea", "Pourquoi ? " * 300)
         page.click("#send")
