@@ -61,8 +61,9 @@ _MARKER_RUN = re.compile(rf"(?:\s*{MARKER.pattern})+")
 # network"): said once is enough.
 _PHRASE = r"(?<!\w)([^\W\d][^,;.!?\n]{7,}?)"
 _REPEATED = re.compile(rf"{_PHRASE}(?:\s*[,;]\s*(?:and |et )?\1(?!\w))+")
-# The same, said a third time at the end of what is written so far (sentences too): the model is looping.
-_LOOPING = re.compile(rf"{_PHRASE}(?:\s*[,;.]\s*(?:and |et )?\1(?!\w)){{2,}}[,;.]?\s*$")
+# The same, said a third time at the end of what is written so far (sentences too, or with no comma: « en le
+# faisant mourir en le faisant mourir… » ran for 36 s): the model is looping.
+_LOOPING = re.compile(rf"{_PHRASE}(?:\s*[,;.]?\s*(?:and |et )?\1(?!\w)){{2,}}[,;.]?\s*$")
 LOOP_WINDOW = 600
 
 
@@ -93,6 +94,8 @@ def looping(text: str) -> bool:
     True
     >>> looping("Il participe à EuroCAN, à EUSARF, à ESN")
     False
+    >>> looping("Romulus tue Remus en le faisant mourir en le faisant mourir en le faisant mourir ")
+    True
     """
     return _LOOPING.search(text[-LOOP_WINDOW:]) is not None
 
