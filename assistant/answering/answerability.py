@@ -206,12 +206,22 @@ def signals(
     if unknown:
         # « entretiennent » where the passages write « entretient »: another form of a word they use, not a new word.
         held_lemmas = {lemma(w) for passage in words for w in passage}
-        unknown = [t for t in unknown if lemma(t.word) not in held_lemmas and t.word not in _FORM_WORDS]
+        # Across languages, a word of both ("zodiac") that the passages spell their language's way (« zodiaque »).
+        held_prefixes = {fold(w)[:COGNATE_PREFIX] for passage in words for w in passage} if cross else set()
+        unknown = [
+            t for t in unknown
+            if lemma(t.word) not in held_lemmas and t.word not in _FORM_WORDS
+            and fold(t.word)[:COGNATE_PREFIX] not in held_prefixes
+        ]  # fmt: skip
     margins = {
         t.word: -math.inf if t.stem in elsewhere else topic_margin(engine, query, t.word, vectors[best])
         for t in unknown
     }
     return features, margins, top
+
+
+# Across languages, the letters a word and its spelling in the other language share at least ("zodiac", « zodiaque »).
+COGNATE_PREFIX = 5
 
 
 # Words asking what a name's letters stand for (« Que signifie le sigle ISPCAN ? »): documents write the name and
