@@ -206,12 +206,10 @@ def signals(
     if unknown:
         # « entretiennent » where the passages write « entretient »: another form of a word they use, not a new word.
         held_lemmas = {lemma(w) for passage in words for w in passage}
-        # Across languages, a word of both ("zodiac") that the passages spell their language's way (« zodiaque »).
-        held_prefixes = {fold(w)[:COGNATE_PREFIX] for passage in words for w in passage} if cross else set()
+        held_words = {fold(w) for passage in words for w in passage} if cross else set()
         unknown = [
             t for t in unknown
-            if lemma(t.word) not in held_lemmas and t.word not in _FORM_WORDS
-            and fold(t.word)[:COGNATE_PREFIX] not in held_prefixes
+            if lemma(t.word) not in held_lemmas and t.word not in _FORM_WORDS and not spelt_alike(t.word, held_words)
         ]  # fmt: skip
     margins = {
         t.word: -math.inf if t.stem in elsewhere else topic_margin(engine, query, t.word, vectors[best])
@@ -220,8 +218,26 @@ def signals(
     return features, margins, top
 
 
-# Across languages, the letters a word and its spelling in the other language share at least ("zodiac", « zodiaque »).
+# Across languages, the first letters a word and its spelling in the other language share at least: five, and
+# four fifths of the word ("zodiac", « zodiaque »; not "interview", « intervenants »); the other spelling is at
+# most three letters longer (-ic / -ique; not "Macron", « macroéconomique »).
 COGNATE_PREFIX = 5
+COGNATE_SHARE = 0.8
+COGNATE_LONGER = 3
+
+
+def spelt_alike(word: str, held: Set[str]) -> bool:
+    """Whether one of the ``held`` words (accents folded) is ``word`` spelt the other language's way.
+
+    >>> held = {"zodiaque", "intervenants", "montre", "macroeconomique"}
+    >>> [spelt_alike(w, held) for w in ("zodiac", "interview", "Montreal", "Macron")]
+    [True, False, False, False]
+    """
+    folded = fold(word.lower())
+    need = max(COGNATE_PREFIX, math.ceil(COGNATE_SHARE * len(folded)))
+    return len(folded) >= COGNATE_PREFIX and any(
+        h[:need] == folded[:need] and need <= len(h) <= len(folded) + COGNATE_LONGER for h in held
+    )
 
 
 # Words asking what a name's letters stand for (« Que signifie le sigle ISPCAN ? »): documents write the name and

@@ -63,7 +63,8 @@ _PHRASE = r"(?<!\w)([^\W\d][^,;.!?\n]{7,}?)"
 _REPEATED = re.compile(rf"{_PHRASE}(?:\s*[,;]\s*(?:and |et )?\1(?!\w))+")
 # The same, said a third time at the end of what is written so far (sentences too, or with no comma: « en le
 # faisant mourir en le faisant mourir… » ran for 36 s): the model is looping.
-_LOOPING = re.compile(rf"{_PHRASE}(?:\s*[,;.]?\s*(?:and |et )?\1(?!\w)){{2,}}[,;.]?\s*$")
+# (One optional separator, so that a run of spaces splits one way only: no backtracking blow-up.)
+_LOOPING = re.compile(rf"{_PHRASE}(?:\s*(?:[,;.]\s*)?(?:and |et )?\1(?!\w)){{2,}}[,;.]?\s*$")
 LOOP_WINDOW = 600
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import replace
 
 from langchain_core.language_models import BaseChatModel
@@ -105,6 +105,14 @@ NOTICES = {
 }
 
 
+class _CheckFailed(Exception):
+    """The claim check failed while the model was writing: that error, not to be taken for the model's."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class GenerativeAnswerer:
     """Answers with a LangChain chat model over :func:`~assistant.answering.search.retrieve`.
 
@@ -129,8 +137,8 @@ class GenerativeAnswerer:
     def stream(
         self, question: str | Question, history: Sequence[str] | None = None, cancel: threading.Event | None = None
     ) -> Iterator[str | Preview | Answer]:
-        """Yield the extractive answer (a :class:`Preview`: quotes first), the model's text as it comes, then the
-        checked answer.
+        """Yield the extractive answer (a :class:`Preview`: quotes first), the model's text as it comes (only at or
+        above the clear confidence: below it the text is never shown), then the checked answer.
 
         Args:
             question: the question (raw text is cleaned here).
@@ -151,24 +159,11 @@ class GenerativeAnswerer:
                 yield found.abstention(self.mode)
                 return
             preview = self.extractive.quoting(found, quotes)
-            # Below the clear confidence a written answer is never shown (see _checked): the model is only asked
-            # whether the passages answer, so its text is not streamed and it stops once that is settled.
-            written = clearly_answerable(found.confidence)
-            yield Preview(preview, written=written)
+            yield Preview(preview, written=clearly_answerable(found.confidence))
             passages = self.passages(found, quotes)
-            parts: list[str] = []
-            settled: Answer | None = None
-            # A follow-up reaches the model in its standalone form, pronouns resolved.
-            messages = answer_messages(standalone, found.language, [p.chunk for p in passages])
-            for text in stream_text(self.chat, messages, cancel):
-                before = "".join(parts)
-                parts.append(text)
-                if written:
-                    yield text
-                elif (settled := self._settled(found, passages, before, before + text, preview)) is not None:
-                    break
-                if looping("".join(parts)):  # greedy decoding stuck: what follows would repeat until max_tokens
-                    break
+            reply, settled = yield from self._read(found, passages, preview, standalone, cancel)
+        except _CheckFailed as failed:  # the claim check's own failure, not the model's: raised as it would be after
+            raise failed.error from None
         except Cancelled:
             if preview is not None:
                 yield replace(preview, notice=NOTICES["stopped"][preview.language])
@@ -179,7 +174,7 @@ class GenerativeAnswerer:
             log.warning("language model failed: %s", err)
             yield self._fallback(preview or self.extractive.ask(asked), "unreachable", short_message(err, 120))
             return
-        yield settled or self._checked(found, passages, "".join(parts), preview)
+        yield settled or self._checked(found, passages, reply, preview)
 
     def rewrite(self, question: str, history: Sequence[str]) -> str | None:
         """A standalone version of a follow-up question, written by the model (None if not a follow-up)."""
@@ -221,6 +216,28 @@ class GenerativeAnswerer:
             merged.append(Hit(window, score, score, score))
         return merged[:MAX_LLM_PASSAGES]
 
+    def _read(
+        self, found: Retrieved, hits: list[Hit], preview: Answer, standalone: str, cancel: threading.Event | None
+    ) -> Generator[str, None, tuple[str, Answer | None]]:
+        """The model's reply to ``standalone`` over ``hits``, yielded piece by piece, and the answer it settled early.
+
+        Below the clear confidence a written answer is never shown (see :meth:`_checked`): the model only says
+        whether the passages answer, so its text is not yielded and it stops once that is settled.
+        """
+        written = clearly_answerable(found.confidence)
+        # A follow-up reaches the model in its standalone form, pronouns resolved.
+        messages = answer_messages(standalone, found.language, [h.chunk for h in hits])
+        reply = ""
+        for text in stream_text(self.chat, messages, cancel):
+            before, reply = reply, reply + text
+            if written:
+                yield text
+            elif (settled := self._settled(found, hits, before, reply, preview)) is not None:
+                return reply, settled
+            if looping(reply):  # greedy decoding stuck: what follows would repeat until max_tokens
+                break
+        return reply, None
+
     def _settled(self, found: Retrieved, hits: list[Hit], before: str, text: str, preview: Answer) -> Answer | None:
         """Below the clear confidence, the answer as soon as the reply written so far (``text``; ``before`` it
         was the reply without its last piece) decides it, else None.
@@ -229,13 +246,16 @@ class GenerativeAnswerer:
         asked for) is enough for the quotes to stand, as in the whole reply; "not found" abstains. Otherwise the
         model goes on, since a later sentence may be the supported one.
         """
-        if NOT_FOUND_MARK in text:
-            return self._checked(found, hits, text, preview)
         ends = [m.end() for m in _SENTENCE_END.finditer(text)]
-        if len(ends) == len(_SENTENCE_END.findall(before)):
+        if NOT_FOUND_MARK not in text and len(ends) == len(_SENTENCE_END.findall(before)):
             return None
-        early = self._checked(found, hits, text[: ends[-1]], preview)
-        return None if early.abstained else early
+        # The prefix is split into claims as the whole reply would be (an abbreviation's « M. » ends a claim there
+        # too), and claims are checked one by one: a claim supported now is supported in the whole reply.
+        try:
+            early = self._checked(found, hits, text if NOT_FOUND_MARK in text else text[: ends[-1]], preview)
+        except Exception as err:
+            raise _CheckFailed(err) from err
+        return early if NOT_FOUND_MARK in text or not early.abstained else None
 
     def _checked(self, found: Retrieved, hits: list[Hit], text: str, preview: Answer) -> Answer:
         snap = self.engine.snapshot

@@ -110,6 +110,22 @@ def test_below_clear_confidence_the_reply_is_not_streamed_and_stops_once_it_is_s
     assert isinstance(events[-1], Answer) and events[-1].abstained and "more words" not in "".join(read)
 
 
+def test_a_claim_check_failing_while_the_model_writes_is_not_taken_for_the_model_s(
+    answerer: ExtractiveAnswerer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Below the clear confidence the check runs inside the model's stream: its own bug must surface as itself,
+    not as « Le modèle de langage est injoignable »."""
+    from assistant.answering import answerability
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("check broken")
+
+    monkeypatch.setattr(answerability, "CLEAR_CONFIDENCE", 1.01)
+    monkeypatch.setattr(GenerativeAnswerer, "_checked", broken)
+    with pytest.raises(RuntimeError, match="check broken"):
+        _scripted(answerer, "ONPE takes part in the EuroCAN network [1]. More.").ask("Which networks does ONPE join?")
+
+
 def test_sources_that_choose_no_document_are_the_question_s_fault_not_the_model_s(
     answerer: ExtractiveAnswerer, caplog: pytest.LogCaptureFixture
 ) -> None:
