@@ -35,6 +35,7 @@ import numpy as np
 from assistant.answering.claims import ACRONYM
 from assistant.answering.conversation import asks_nothing
 from assistant.answering.types import Hit
+from assistant.answering.word_forms import FORM_WORDS, lemma, spelt_alike
 from assistant.indexing.lexical import content_words, fold, stems
 from assistant.ingest.language import is_supported
 
@@ -209,52 +210,13 @@ def signals(
         held_words = {fold(w) for passage in words for w in passage} if cross else set()
         unknown = [
             t for t in unknown
-            if lemma(t.word) not in held_lemmas and t.word not in _FORM_WORDS and not spelt_alike(t.word, held_words)
+            if lemma(t.word) not in held_lemmas and t.word not in FORM_WORDS and not spelt_alike(t.word, held_words)
         ]  # fmt: skip
     margins = {
         t.word: -math.inf if t.stem in elsewhere else topic_margin(engine, query, t.word, vectors[best])
         for t in unknown
     }
     return features, margins, top
-
-
-# Across languages, the first letters a word and its spelling in the other language share at least: five, and
-# four fifths of the word ("zodiac", « zodiaque »; not "interview", « intervenants »); the other spelling is at
-# most three letters longer (-ic / -ique; not "Macron", « macroéconomique »).
-COGNATE_PREFIX = 5
-COGNATE_SHARE = 0.8
-COGNATE_LONGER = 3
-
-
-def spelt_alike(word: str, held: Set[str]) -> bool:
-    """Whether one of the ``held`` words (accents folded) is ``word`` spelt the other language's way.
-
-    >>> held = {"zodiaque", "intervenants", "montre", "macroeconomique"}
-    >>> [spelt_alike(w, held) for w in ("zodiac", "interview", "Montreal", "Macron")]
-    [True, False, False, False]
-    """
-    folded = fold(word.lower())
-    need = max(COGNATE_PREFIX, math.ceil(COGNATE_SHARE * len(folded)))
-    return len(folded) >= COGNATE_PREFIX and any(
-        h[:need] == folded[:need] and need <= len(h) <= len(folded) + COGNATE_LONGER for h in held
-    )
-
-
-# Words asking what a name's letters stand for (« Que signifie le sigle ISPCAN ? »): documents write the name and
-# its expansion, not the word itself.
-_FORM_WORDS = frozenset({"sigle", "acronyme", "abréviation", "initiales", "acronym", "abbreviation", "initials"})
-
-
-@lru_cache(maxsize=100_000)
-def lemma(word: str) -> str:
-    """The French dictionary form of ``word`` (simplemma's tables: offline, no model), accents folded.
-
-    >>> lemma("entretiennent"), lemma("entretient"), lemma("salariés")
-    ('entretenir', 'entretenir', 'salarie')
-    """
-    import simplemma
-
-    return fold(simplemma.lemmatize(word, lang="fr"))
 
 
 def _checkable(term: Term, passage_language: str, cross: bool) -> bool:

@@ -172,23 +172,27 @@ def test_one_passage_found_is_not_a_standout(
     assert not related.abstained and "réunion mensuelle" in related.answer
 
 
+def _indexed(settings: Settings, embeddings: SentenceTransformerEmbeddings, **texts: str) -> SearchEngine:
+    """A real index of ``settings.corpus`` holding one ``NAME.txt`` per text, and its engine."""
+    from assistant.indexing.sync import sync
+
+    settings.corpus.mkdir(parents=True, exist_ok=True)
+    for name, text in texts.items():
+        (settings.corpus / f"{name}.txt").write_text(text, encoding="utf-8")
+    sync(settings, embeddings=embeddings, progress=False)
+    return SearchEngine.open(settings, embeddings)
+
+
 def test_another_form_of_a_word_the_passages_use_is_not_missing(
     tmp_path: Path, make_settings: Callable[..., Settings], embeddings: SentenceTransformerEmbeddings
 ) -> None:
     """« travaillent » and « entretiennent » stem apart from « travaille » and « entretient »: the passages use those
     words, so they are not named as missing; a word no passage uses in any form still is."""
-    from assistant.indexing.sync import sync
-
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "note.txt").write_text(
-        "L'observatoire entretient des liens avec les départements. Chaque chargé d'études travaille à Paris.",
-        encoding="utf-8",
-    )
-    (corpus / "autre.txt").write_text("Le conseil se réunit chaque mois pour voter le budget annuel.", encoding="utf-8")
-    settings = make_settings(corpus)
-    sync(settings, embeddings=embeddings, progress=False)
-    engine = SearchEngine.open(settings, embeddings)
+    engine = _indexed(
+        make_settings(tmp_path / "corpus"), embeddings,
+        note="L'observatoire entretient des liens avec les départements. Chaque chargé d'études travaille à Paris.",
+        autre="Le conseil se réunit chaque mois pour voter le budget annuel.",
+    )  # fmt: skip
     asked = "Avec qui l'observatoire entretiennent-ils des liens, et où travaillent les salariés ?"
     judged = assess(engine, asked, "fr", engine.search(asked))
     assert "entretiennent" not in judged.margins and "travaillent" not in judged.margins
@@ -201,19 +205,12 @@ def test_across_languages_a_word_spelt_the_passages_way_is_not_missing(
     """ "zodiac" is a French word too (a brand), so it was looked for as written and named missing over a page
     writing « zodiaque » (sample 13, 2026-12-07); a word of both languages no passage spells, or spells only
     alike at its start (« intervenants » for "interview"), still is."""
-    from assistant.indexing.sync import sync
-
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "astro.txt").write_text(
-        "Le zodiaque est une bande de la sphère céleste divisée en douze signes. Les astrologues lisent les signes "
-        "du zodiaque. Les intervenants du colloque ont parlé du zodiaque.",
-        encoding="utf-8",
-    )
-    (corpus / "autre.txt").write_text("Le conseil se réunit chaque mois pour voter les comptes.", encoding="utf-8")
-    settings = make_settings(corpus)
-    sync(settings, embeddings=embeddings, progress=False)
-    engine = SearchEngine.open(settings, embeddings)
+    engine = _indexed(
+        make_settings(tmp_path / "corpus"), embeddings,
+        astro="Le zodiaque est une bande de la sphère céleste divisée en douze signes. Les astrologues lisent les "
+        "signes du zodiaque. Les intervenants du colloque ont parlé du zodiaque.",
+        autre="Le conseil se réunit chaque mois pour voter les comptes.",
+    )  # fmt: skip
     asked = "What is the zodiac, what is its budget, and who gave the interview?"
     judged = assess(engine, asked, "en", engine.search(asked))
     assert "zodiac" not in judged.margins
