@@ -1,7 +1,8 @@
 """Claims: a generated answer split into pieces that each carry their citation markers, and the checked answer
 rebuilt from the claims kept, markers renumbered to the passages used; and what can be read from a claim's own
 wording: a model looping (:func:`collapse_repeats`, :func:`said_once`, :func:`looping`), a number counting
-another thing than its source does (:func:`miscounted`), giving its own words again as a cause
+another thing than its source does (:func:`miscounted`), a name written more often than its source writes it
+(:func:`named_more`), giving its own words again as a cause
 (:func:`restated_cause`), or leaving out what the source attaches to a fact
 (:func:`dropped_qualifier`); and which claims were checked across languages (:func:`across_languages`).
 
@@ -13,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -210,6 +212,20 @@ def miscounted(claim: str, stated: str) -> bool:
     counted = {(n, stem) for n, word in _COUNTED.findall(ungroup(stated)) for stem in tokenize(word)}
     pairs = _COUNTED.findall(ungroup(MARKER.sub(" ", claim)))
     return any((n, unit[0]) not in counted for n, word in pairs if (unit := tokenize(word)))
+
+
+def named_more(claim: str, names: set[str], stating: str) -> bool:
+    """Whether the claim writes one of its ``names`` (stems) more often than the sentence stating it does, which
+    names it: the name then plays a part of its own, usually a subject grafted onto what someone else did.
+
+    >>> named_more("L'UNESCO a estimé les publications de l'UNESCO comme une ingérence.", {"unesco"},
+    ...            "Estimant les publications de l'UNESCO comme une ingérence, l'Afrique du Sud l'a quittée.")
+    True
+    >>> named_more("L'ONPE est membre d'ESN.", {"onpe", "esn"}, "L'ONPE est membre d'ESN (European Social Network).")
+    False
+    """
+    said, source = Counter(tokenize(claim)), Counter(tokenize(stating))
+    return any(said[n] > source[n] >= 1 for n in names)
 
 
 # What a source may attach to what it states; a claim that leaves it out says more than the source.

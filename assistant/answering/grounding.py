@@ -46,6 +46,7 @@ from assistant.answering.claims import (
     collapse_repeats,
     dropped_qualifier,
     miscounted,
+    named_more,
     renumber,
     restated_cause,
     said_once,
@@ -225,7 +226,9 @@ class Grounder:
         is about what the question asks: it holds half the question's key words (by information). "18 ans" for
         an age in 1815, quoted from a sentence about 1974, is not. (Counting the document's title too kept
         « AFMJF » for « Quelle association de magistrats soutient les Assises ? » but also two wrong bare
-        answers of 55 read by hand: a dropped claim leaves the quotes, which still show the fact.)
+        answers of 55 read by hand: a dropped claim leaves the quotes, which still show the fact.) It must also
+        hold the question's rarest key word: « 95,1 % » for the share of Chinese without drinking water, taken
+        from a sentence on literacy that holds « proportion » and « Chinois », is not the answer.
 
         Only when the question and the passages share a language (across it words cannot be compared).
         """
@@ -237,7 +240,8 @@ class Grounder:
         keys = [t for t in question_terms(self._question, self._question_language) if t.weight >= KEY_INFORMATION]
         spans = self._sentences[i]
         stated = set(tokenize(self._context(i, spans.index(chosen[i]))))
-        return not keys or coverage(keys, stated) >= BARE_ANSWER_COVER
+        rarest = max(keys, key=lambda t: t.weight, default=None)
+        return rarest is None or (coverage(keys, stated) >= BARE_ANSWER_COVER and rarest.stem in stated)
 
     def _one_cause(self, claim: str, chosen: dict[int, Span]) -> bool:
         """A claim "X because Y" needs X and Y stated in one place: the sentence closest to X (among every
@@ -301,7 +305,10 @@ class Grounder:
         tokens = set(tokenize(stated))
         if not names <= tokens or not all(n in stated for n in numbers):
             return None
-        if all(self.chunks[i].language == self._language for i in chosen) and miscounted(claim, stated):
+        # A name written more often than the sentence stating it (the one holding most names) plays a part of its own.
+        stating = max(contexts, key=lambda t: len(names & set(tokenize(t))))
+        same_language = all(self.chunks[i].language == self._language for i in chosen)
+        if same_language and (miscounted(claim, stated) or named_more(claim, names, stating)):
             return None
         if _YES_NO.match(claim) and not self._states(claim, tokens, next(iter(best))):
             return None

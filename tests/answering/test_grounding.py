@@ -294,6 +294,37 @@ def test_a_bare_answer_must_come_from_a_sentence_about_the_question(answerer: Ex
     assert grounder.check("30 ans [1].", question).used == [0]
 
 
+def test_a_name_written_more_often_than_its_source_writes_it_is_dropped(answerer: ExtractiveAnswerer) -> None:
+    """The participle's subject is the main clause's: the claim makes UNESCO judge what South Africa judged (read
+    on a generated answer, kept as supported by the check before)."""
+    grounder = grounder_over(
+        answerer,
+        "Estimant quelques publications de l'UNESCO comme une ingérence dans les problèmes raciaux du pays, la "
+        "République d'Afrique du Sud a quitté l'Organisation en 1956, avant de revenir, sous la direction de Nelson "
+        "Mandela, en 1994.",
+    )
+    grafted = (
+        "L'UNESCO a estimé quelques publications de l'UNESCO comme une ingérence dans les problèmes raciaux du pays, "
+        "la République d'Afrique du Sud a quitté l'Organisation en 1956 [1]."
+    )
+    assert grounder.check(grafted).used == []
+    faithful = "La République d'Afrique du Sud a quitté l'UNESCO en 1956, avant de revenir en 1994 [1]."
+    assert grounder.check(faithful).used == [0]
+
+
+def test_a_bare_answer_needs_the_question_s_rarest_key_word_in_its_sentence(answerer: ExtractiveAnswerer) -> None:
+    """Half the question's key words is not enough when the one that names what is asked is missing: the
+    literacy sentence holds « proportion » and « Chinois », not drinking water (read on a generated answer)."""
+    grounder = grounder_over(
+        answerer,
+        "En 2002, la proportion de Chinois sachant lire et écrire était de 90,9 %, dont 95,1 % d'hommes et "
+        "86,5 % de femmes. Un quart de la population chinoise n'a pas accès à l'eau potable.",
+    )
+    question = "Quelle proportion de chinois n'a pas accès à l'eau potable ?"
+    assert grounder.check("95,1 % [1].", question).used == []
+    assert grounder.check("Un quart [1].", question).used == [0]
+
+
 def test_a_list_member_is_read_with_the_passage_introducing_its_list(answerer: ExtractiveAnswerer) -> None:
     """The model reads a list's introduction and its members as separate passages (one quoted sentence each):
     « EuroCAN » answers the question only through the introduction, which names the list's subject."""
