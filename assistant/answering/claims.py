@@ -242,6 +242,16 @@ _APPROXIMATE = re.compile(
     re.IGNORECASE,
 )
 _APPROXIMATE_SAID = re.compile(r"\b(environ|approximately|about|roughly|or so)\b", re.IGNORECASE)
+# A share of a whole (« la majorité des coutumes », "most countries"): a claim about the noun that keeps no share
+# word says it of all. Not « plusieurs », "many" (several of a kind, not a part of a whole), nor "the most".
+_SHARE = re.compile(
+    r"\b(?:la plupart|la majorité|une partie|une minorité|certaine?s|(?<!the )most|(?:a|the) (?:majority|minority)"
+    r"|some)\s+(?:d(?:es|e|u)\s+|d['’]|of(?: the)?\s+)?(\w+)",
+    re.IGNORECASE,
+)
+_SHARE_SAID = re.compile(
+    r"\b(plupart|majorité|partie|minorité|certaine?s|quelques|most|majority|minority|some|part|few)\b", re.IGNORECASE
+)
 # An aim, not a result: what follows it (up to the sentence's end) was sought, not necessarily obtained.
 _AIM = re.compile(
     r"\b(dans l['’]objectif d|dans le but d|afin d|en vue d|vis(e|ent|ait|aient|ant) à|cherch(e|ent|ait|aient|ant) à"
@@ -292,12 +302,18 @@ _DOUBT_SAID = re.compile(
 
 def dropped_qualifier(claim: str, sources: str) -> str:
     """What the source sentences attach to the fact the claim states and the claim leaves out: ``"condition"``,
-    ``"approximation"``, ``"aim"``, ``"reported"``; ``""`` when nothing. Either language on either side, except
-    for aims: the claim must reuse two words of what was sought.
+    ``"approximation"``, ``"share"``, ``"aim"``, ``"reported"``; ``""`` when nothing. Either language on either
+    side, except for aims: the claim must reuse two words of what was sought.
 
     >>> dropped_qualifier("2000 professionals attend [1].", "Elles réunissent près de 2 000 professionnels.")
     'approximation'
     >>> dropped_qualifier("About 2000 professionals attend.", "Elles réunissent près de 2 000 professionnels.")
+    ''
+    >>> coutumes = "La majorité des coutumes reconnaissent que la cour doit compter quatre vassaux."
+    >>> [dropped_qualifier(c, coutumes) for c in ("Les coutumes reconnaissent que la cour doit compter quatre "
+    ...     "vassaux.", "La plupart des coutumes exigent quatre vassaux.")]
+    ['share', '']
+    >>> dropped_qualifier("It is an important network.", "It is the most important network in Europe.")
     ''
     >>> dropped_qualifier("La Société a obtenu une réforme du parlement.",
     ...                   "Il crée la Société dans l’objectif d’obtenir une réforme du parlement.")
@@ -331,6 +347,9 @@ def dropped_qualifier(claim: str, sources: str) -> str:
     if hedged & bare and not _APPROXIMATE_SAID.search(flat):  # « 2000 professionnels environ » keeps it
         return "approximation"
     words = set(tokenize(claim))
+    shared = {t for m in _SHARE.finditer(sources) for t in tokenize(m.group(1))}
+    if shared & words and not _SHARE_SAID.search(claim):
+        return "share"
     for aim in _AIM.finditer(sources):
         sought = re.split(r"[.;:!?]", sources[aim.end() :], maxsplit=1)[0]
         if len(words & set(tokenize(sought))) >= 2 and not _AIM_SAID.search(claim):

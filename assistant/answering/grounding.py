@@ -9,10 +9,10 @@ the list introduction it belongs to, and the sentence before it when it opens wi
 merely somewhere in the passage:
 "The AFMJF presented Laurence Rossignol's roadmap" joins two sentences that never meet. A yes or a
 no needs one sentence that states it. A claim that leaves out what its supporting sentence attaches to
-the fact — a condition (« uniquement si »), an approximation (« près de 2000 »), an aim (« dans l’objectif
-d’obtenir »), a report (« selon X, elle aurait ») — is ``partial``, with the reason; a restatement of the question
-adds nothing and is dropped, as is a cause that says its effect again. Each claim gets a status: ``supported``,
-``partial`` or ``unsupported`` (dropped, never shown as a fact).
+the fact — a condition (« uniquement si »), an approximation (« près de 2000 »), a share (« la majorité
+des »), an aim (« dans l’objectif d’obtenir »), a report (« selon X, elle aurait ») — is ``partial``, with the
+reason; a restatement of the question adds nothing and is dropped, as is a cause that says its effect again. Each
+claim gets a status: ``supported``, ``partial`` or ``unsupported`` (dropped, never shown as a fact).
 A sentence that cites nothing, or cites the wrong passage, is re-attached to a passage that
 supports it when one does; otherwise it is dropped. Markers are renumbered to the passages
 actually used, in order of first use.

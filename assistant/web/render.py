@@ -41,6 +41,7 @@ CLAIM_MARKS = {
     "partial": " ⚠ *(la source nuance ce point)*",
     "condition": " ⚠ *(la source pose une condition)*",
     "approximation": " ⚠ *(la source donne une valeur approchée)*",
+    "share": " ⚠ *(la source ne le dit que d’une partie)*",
     "aim": " ⚠ *(la source parle d’un objectif, pas d’un résultat)*",
     "reported": " ⚠ *(la source rapporte un propos, sans l’affirmer)*",
 }

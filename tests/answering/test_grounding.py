@@ -162,20 +162,22 @@ def test_a_yes_needs_a_sentence_that_states_it_and_keeps_its_conditions(answerer
     assert dropped(unstated), unstated
 
 
-def test_an_approximation_an_aim_or_a_report_left_out_makes_a_claim_partial(answerer: ExtractiveAnswerer) -> None:
-    """The claim is backed word for word but states as exact, obtained or asserted what its source does not."""
+def test_a_bound_a_share_an_aim_or_a_report_left_out_makes_a_claim_partial(answerer: ExtractiveAnswerer) -> None:
+    """The claim is backed word for word but states as exact, general, obtained or asserted what its source does not."""
     grounder = grounder_over(
         answerer,
         "Les Assises réunissent chaque année près de 2 000 professionnels du secteur.",
         "Wolfe Tone crée à Belfast la Société des Irlandais unis, dans l’objectif d’obtenir une réforme du "
         "parlement irlandais et l’émancipation des catholiques.",
         "Selon Madame Campan, la reine aurait refusé le collier de diamants proposé par les joailliers.",
+        "La majorité des coutumes reconnaissent que la cour doit être composée de quatre vassaux au minimum.",
     )
     cases = {
         "2000 professionals attend the Assises each year [1].": "approximation",
         "Les Assises réunissent chaque année 2 000 professionnels du secteur [1].": "approximation",
         "La Société des Irlandais unis a obtenu une réforme du parlement irlandais [2].": "aim",
         "La reine a refusé le collier de diamants proposé par les joailliers [3].": "reported",
+        "Les coutumes reconnaissent que la cour doit être composée de quatre vassaux au minimum [4].": "share",
     }
     for claim, reason in cases.items():
         checked = grounder.check(claim)
@@ -185,6 +187,7 @@ def test_an_approximation_an_aim_or_a_report_left_out_makes_a_claim_partial(answ
         "Wolfe Tone crée la Société des Irlandais unis pour obtenir une réforme du parlement irlandais [2].",
         "Wolfe Tone crée la Société des Irlandais unis à Belfast [2].",
         "Selon Madame Campan, la reine aurait refusé le collier de diamants [3].",
+        "La plupart des coutumes reconnaissent que la cour doit être composée de quatre vassaux [4].",
     ]
     for claim in kept:
         checked = grounder.check(claim)
