@@ -246,7 +246,7 @@ _APPROXIMATE_SAID = re.compile(r"\b(environ|approximately|about|roughly|or so)\b
 # word says it of all. Not « plusieurs », "many" (several of a kind, not a part of a whole), nor "the most".
 _SHARE = re.compile(
     r"\b(?:la plupart|la majorité|une partie|une minorité|certaine?s|(?<!the )most|(?:a|the) (?:majority|minority)"
-    r"|some)\s+(?:d(?:es|e|u)\s+|d['’]|of(?: the)?\s+)?(\w+)",
+    r"|some)\s+(?:d(?:es|e|u)\s+(?:la\s+|l['’])?|d['’]|of(?: the)?\s+)?(\w+)",
     re.IGNORECASE,
 )
 _SHARE_SAID = re.compile(
@@ -313,6 +313,8 @@ def dropped_qualifier(claim: str, sources: str) -> str:
     >>> [dropped_qualifier(c, coutumes) for c in ("Les coutumes reconnaissent que la cour doit compter quatre "
     ...     "vassaux.", "La plupart des coutumes exigent quatre vassaux.")]
     ['share', '']
+    >>> dropped_qualifier("La population n’a pas accès à l’eau.", "Une partie de la population n’a pas accès à l’eau.")
+    'share'
     >>> dropped_qualifier("It is an important network.", "It is the most important network in Europe.")
     ''
     >>> dropped_qualifier("La Société a obtenu une réforme du parlement.",
