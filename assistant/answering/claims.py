@@ -238,15 +238,16 @@ _CONDITION = re.compile(
 # A number given as an approximation or a bound (« près de 2000 », "more than 300").
 _APPROXIMATE = re.compile(
     r"\b(près d[e'’]|environ|presque|quelque|plus d[e'’]|moins d[e'’]|au moins|au plus|jusqu['’]à|about|around"
-    r"|approximately|nearly|almost|roughly|some|over|more than|less than|fewer than|at least|up to|under)\s+(\d+)",
+    r"|approximately|nearly|almost|roughly|some|over|more than|less than|fewer than|at least|at most|up to|under)"
+    r"\s+(\d+)",
     re.IGNORECASE,
 )
 _APPROXIMATE_SAID = re.compile(r"\b(environ|approximately|about|roughly|or so)\b", re.IGNORECASE)
 # A share of a whole (« la majorité des coutumes », "most countries"): a claim about the noun that keeps no share
-# word says it of all. Not « plusieurs », "many" (several of a kind, not a part of a whole), nor "the most".
+# word says it of all. Not « plusieurs », "many" (several of a kind, not a part of a whole), nor "the most", "at most".
 _SHARE = re.compile(
-    r"\b(?:la plupart|la majorité|une partie|une minorité|certaine?s|(?<!the )most|(?:a|the) (?:majority|minority)"
-    r"|some)\s+(?:d(?:es|e|u)\s+(?:la\s+|l['’])?|d['’]|of(?: the)?\s+)?(\w+)",
+    r"\b(?:la plupart|la majorité|une partie|une minorité|certaine?s|(?<!the )(?<!at )most"
+    r"|(?:a|the) (?:majority|minority)|some)\s+(?:d(?:es|e|u)\s+(?:la\s+|l['’])?|d['’]|of(?: the)?\s+)?(\w+)",
     re.IGNORECASE,
 )
 _SHARE_SAID = re.compile(
@@ -315,8 +316,9 @@ def dropped_qualifier(claim: str, sources: str) -> str:
     ['share', '']
     >>> dropped_qualifier("La population n’a pas accès à l’eau.", "Une partie de la population n’a pas accès à l’eau.")
     'share'
-    >>> dropped_qualifier("It is an important network.", "It is the most important network in Europe.")
-    ''
+    >>> [dropped_qualifier("It is an important network.", "It is the most important network in Europe."),
+    ...  dropped_qualifier("Members serve 5 years.", "Members serve at most 5 years.")]
+    ['', 'approximation']
     >>> dropped_qualifier("La Société a obtenu une réforme du parlement.",
     ...                   "Il crée la Société dans l’objectif d’obtenir une réforme du parlement.")
     'aim'
