@@ -44,7 +44,6 @@ from assistant.answering.claims import (
     Checked,
     Claim,
     collapse_repeats,
-    dropped_qualifier,
     miscounted,
     named_more,
     renumber,
@@ -54,6 +53,7 @@ from assistant.answering.claims import (
     swapped,
     ungroup,
 )
+from assistant.answering.qualifiers import dropped_qualifier
 from assistant.answering.types import MARKER, NOT_FOUND_MARK
 from assistant.indexing.lexical import tokenize
 from assistant.ingest.chunks import Chunk, Span, label, opens_with_pronoun
@@ -305,10 +305,8 @@ class Grounder:
         tokens = set(tokenize(stated))
         if not names <= tokens or not all(n in stated for n in numbers):
             return None
-        # A name written more often than the sentence stating it (the one holding most names) plays a part of its own.
-        stating = max(contexts, key=lambda t: len(names & set(tokenize(t))))
         same_language = all(self.chunks[i].language == self._language for i in chosen)
-        if same_language and (miscounted(claim, stated) or named_more(claim, names, stating)):
+        if same_language and (miscounted(claim, stated) or named_more(claim, names, contexts)):
             return None
         if _YES_NO.match(claim) and not self._states(claim, tokens, next(iter(best))):
             return None
