@@ -7,6 +7,7 @@ Starts a real ``assistant serve`` on a copy of the corpus and drives Debian's ch
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -25,6 +26,7 @@ OUT = ROOT / "docs" / "screenshots"
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
+        os.environ["ASSISTANT_DATA"] = str(Path(tmp) / "data")  # no earlier run's saved conversations
         corpus = Path(tmp) / "corpus"
         shutil.copytree(ROOT / "corpus", corpus)
         with running_server(corpus, Path(tmp) / "index") as url, browser_page((1400, 950)) as page:
@@ -32,9 +34,11 @@ def main() -> None:
             page.wait_for_selector("#question textarea")
             page.wait_for_function(LOADED)
             page.screenshot(path=OUT / "1-accueil.png")
-            ask(page, "Which networks is ONPE a member of?")
+            ask(page, "Qu'est-ce que le réseau EuroCAN ?")
+            page.wait_for_timeout(1000)  # the saved conversations' list catches up
             page.screenshot(path=OUT / "2-reponse-citations.png")
-            page.locator('#chat a[href^="#cite-"]').nth(1).click()
+            links = page.locator('#chat a[href^="#cite-"]')
+            links.nth(min(1, links.count() - 1)).click()
             page.locator(".doc-view:not([hidden]) mark.passage").scroll_into_view_if_needed()
             page.screenshot(path=OUT / "3-passage-dans-le-document.png")
             page.evaluate("window.scrollTo(0, 0)")
@@ -68,7 +72,7 @@ def _saved_and_admin(page: Any) -> None:
     """The first conversation reopened from the sidebar; the Administration tab (no accounts: everyone is admin)."""
     page.click("#new-conversation")
     page.locator("#saved label").last.click()
-    page.wait_for_function("() => document.querySelector('#chat').innerText.includes('Which networks')")
+    page.wait_for_function("() => document.querySelector('#chat').innerText.includes('réseau EuroCAN')")
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=OUT / "7-conversation-rouverte.png")
     page.get_by_role("tab", name="Administration").click()

@@ -14,6 +14,7 @@ from typing import Any
 
 import gradio as gr
 
+from assistant.answering.answerability import clearly_answerable
 from assistant.answering.conversation import Question
 from assistant.answering.generative import NOTICES
 from assistant.answering.types import Answer, Preview
@@ -28,7 +29,9 @@ from assistant.web.service import ChatService
 from assistant.web.state import ChatState, viewer
 
 WRITING = "Le modèle rédige une réponse à partir de ces passages…"
-CHECKING = "Confiance faible : le modèle vérifie si ces passages répondent à la question…"
+# The model's text is not shown below a confidence of one half, nor over passages in another language.
+CHECKING = "Le modèle vérifie si ces passages répondent à la question…"
+CHECKING_LOW = "Confiance faible : le modèle vérifie si ces passages répondent à la question…"
 # While an answer is written the send button gives way to the stop button (outputs ``send``, ``stop``).
 BUSY = (gr.update(visible=False), gr.update(visible=True))
 IDLE = (gr.update(visible=True), gr.update(visible=False))
@@ -149,7 +152,8 @@ class Handlers:
     def _progress(event: str | Preview, messages: Messages, index: int, partial: str, state: ChatState) -> Any:
         """The chat while an answer is written: the quotes (with the sources panel), then the text so far."""
         if isinstance(event, Preview):  # the quotes at once, while the model writes
-            status = WRITING if event.written else CHECKING
+            clear = clearly_answerable(event.answer.confidence)
+            status = WRITING if event.written else CHECKING if clear else CHECKING_LOW
             writing = f"{answer_markdown(event.answer, index)}\n\n*{status}*"
             messages[index] = {"role": "assistant", "content": writing}
             return messages, gr.skip(), sources_html(event.answer, index), gr.skip(), state, gr.skip(), *BUSY

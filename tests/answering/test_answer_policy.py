@@ -10,11 +10,42 @@ from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.generative import GenerativeAnswerer
 
 
-def _scripted(answerer: ExtractiveAnswerer, reply: str) -> GenerativeAnswerer:
-    """The LLM path with a scripted LangChain chat model standing in for the model: the policy is under test."""
+def _scripted(answerer: ExtractiveAnswerer, reply: str, across_languages: bool = True) -> GenerativeAnswerer:
+    """The LLM path with a scripted LangChain chat model standing in for the model: the policy is under test.
+
+    Most replies here are English over the French ONPE pages: with ``across_languages`` they are shown as a
+    stronger model's would be (the bundled model's default is the quotes there: see the test just below)."""
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-    return GenerativeAnswerer(answerer.engine, FakeListChatModel(responses=[reply]), answerer)
+    chat = FakeListChatModel(responses=[reply])
+    return GenerativeAnswerer(answerer.engine, chat, answerer, across_languages=across_languages)
+
+
+@pytest.mark.parametrize(
+    ("question", "reply", "written"),
+    [
+        ("Which networks does ONPE take part in?", "ONPE takes part in the EuroCAN network [1].", False),
+        ("À quels réseaux l'ONPE participe-t-il ?", "L'ONPE participe au réseau EuroCAN [1].", True),
+    ],
+)
+def test_over_passages_in_another_language_the_quotes_stand_and_no_text_is_streamed(
+    answerer: ExtractiveAnswerer, question: str, reply: str, written: bool
+) -> None:
+    """By default a reply over passages none of which is in the question's language is not shown (its words cannot
+    be checked against theirs): the model only says whether they answer, and the quotes stand, said why. In the
+    passages' language the reply is written as usual."""
+    from assistant.answering.types import Answer, Preview
+
+    events = list(_scripted(answerer, reply, across_languages=False).stream(question))
+    assert isinstance(events[0], Preview) and events[0].written is written
+    assert any(isinstance(e, str) for e in events) is written, events
+    final = events[-1]
+    assert isinstance(final, Answer) and not final.abstained and any("EuroCAN" in c.text for c in final.citations)
+    if written:
+        assert final.mode == "llm" and final.answer.startswith("L'ONPE participe"), final
+    else:
+        assert final.mode == "extractive" and reply not in final.answer, final
+        assert final.notice and "quoted as they are" in final.notice, final
 
 
 def test_a_looping_model_is_stopped_and_its_answer_said_once(answerer: ExtractiveAnswerer) -> None:
@@ -97,7 +128,7 @@ def test_below_clear_confidence_the_reply_is_not_streamed_and_stops_once_it_is_s
     unsupported = "The Moon is made of cheese [1]. "
     reply = unsupported + "ONPE takes part in the EuroCAN network [1]. " + "It also has many other networks. " * 20
     chat = Counting(responses=[reply, "NOT_FOUND and more words " * 10])
-    generated = GenerativeAnswerer(answerer.engine, chat, answerer)
+    generated = GenerativeAnswerer(answerer.engine, chat, answerer, across_languages=True)
     events = list(generated.stream("Which networks does ONPE take part in?"))
     assert not any(isinstance(e, str) for e in events), events
     assert isinstance(events[0], Preview) and not events[0].written

@@ -50,10 +50,23 @@ def _names_every_network(answer: Answer) -> None:
         assert network in answer.answer and network in cited, (network, answer.answer)
 
 
-def test_networks_answered_and_cited(llm: GenerativeAnswerer) -> None:
-    answer = llm.ask("Which networks is ONPE a member of?")
+def test_networks_answered_and_cited(llm: GenerativeAnswerer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over the French pages an English question gets their quotes (the model only judged that they answer); with
+    ``ASSISTANT_LLM_ACROSS_LANGUAGES=on`` (for a stronger model at the endpoint) the model's English answer,
+    checked."""
+    question = "Which networks is ONPE a member of?"
+    quoted = llm.ask(question)
+    assert quoted.mode == "extractive" and quoted.notice and "quoted as they are" in quoted.notice, quoted
+    _names_every_network(quoted)
+    monkeypatch.setenv("ASSISTANT_LLM_ACROSS_LANGUAGES", "on")
+    across = llm.engine.settings.with_(llm_across_languages=Settings.from_env().llm_across_languages)
+    monkeypatch.setattr(llm.engine, "settings", across)
+    answer = GenerativeAnswerer(llm.engine, llm.chat, llm.extractive).ask(question)
     assert answer.mode == "llm" and not answer.abstained and answer.language == "en", answer
     _names_every_network(answer)
+    monkeypatch.setenv("ASSISTANT_LLM_ACROSS_LANGUAGES", "maybe")
+    with pytest.raises(ValueError, match="ASSISTANT_LLM_ACROSS_LANGUAGES must be on or off"):
+        Settings.from_env()
 
 
 def test_a_wrong_generated_answer_gives_the_checked_quotes(llm: GenerativeAnswerer) -> None:

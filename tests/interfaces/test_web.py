@@ -62,11 +62,15 @@ def _markers(answer: dict[str, Any]) -> set[int]:
 
 
 def test_api_answers_with_the_llm_and_citations(client: Client) -> None:
-    answer = client.predict("Which networks is ONPE a member of?", None, "auto", api_name="/ask")
+    answer = client.predict("Qu'est-ce que le réseau EuroCAN ?", None, "auto", api_name="/ask")
     assert answer["mode"] == "llm" and not answer["abstained"], answer
-    assert _markers(answer) == {c["n"] for c in answer["citations"]}
+    assert _markers(answer) == {c["n"] for c in answer["citations"]} and "Cost Action" in answer["answer"], answer
+    # Over French passages an English question gets their quotes (the model only judged that they answer).
+    across = client.predict("Which networks is ONPE a member of?", None, "auto", api_name="/ask")
+    assert across["mode"] == "extractive" and "quoted as they are" in across["notice"], across
+    assert _markers(across) == {c["n"] for c in across["citations"]}
     for network in NETWORKS:
-        assert network in answer["answer"]
+        assert network in across["answer"]
 
 
 def test_api_follow_up_abstention_and_bad_input(client: Client) -> None:
@@ -141,7 +145,8 @@ def test_browser_chat_citations_and_viewer(site: dict[str, Any]) -> None:
         page.locator("#sources a.cite").last.click()
         assert page.locator(".doc-view:not([hidden])").count() == 1
     logged = [e for e in _audit() if e["channel"] == "web" and e["question"] == "Which networks is ONPE a member of?"]
-    assert logged and logged[-1]["citations"] and logged[-1]["mode"] == "llm"
+    # The model judged that the French passages answer; their quotes are the answer (no English text over them).
+    assert logged and logged[-1]["citations"] and logged[-1]["mode"] == "extractive"
 
 
 def test_browser_on_a_phone_the_chat_comes_first(site: dict[str, Any]) -> None:
@@ -323,7 +328,7 @@ def test_browser_stop_ends_the_answer_within_a_second(site: dict[str, Any]) -> N
     with browser_page() as page:
         page.goto(site["url"])
         page.wait_for_selector("#question textarea")
-        page.fill("#question textarea", "Which networks is ONPE a member of?")
+        page.fill("#question textarea", "À quels réseaux internationaux l'ONPE participe-t-il ?")
         page.click("#send")
         page.wait_for_selector("#stop", state="visible")
         page.wait_for_function("document.querySelector('#chat').innerText.includes('Le modèle rédige')",
@@ -335,7 +340,7 @@ def test_browser_stop_ends_the_answer_within_a_second(site: dict[str, Any]) -> N
         last = page.locator("#chat .bot").last.inner_text()
         assert elapsed < 1.0, f"the stop took {elapsed:.2f} s"
         # The notice comes in the question's language; the unchecked text never stays.
-        assert "Answer stopped" in last and "EuroCAN" in last and "▌" not in last
+        assert "Réponse arrêtée" in last and "EuroCAN" in last and "▌" not in last
         assert page.locator("#stop").is_hidden()
         ask(page, "Qu'est-ce que le réseau EuroCAN ?")
         answer = page.locator("#chat .bot").last.inner_text()
