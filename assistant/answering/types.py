@@ -280,8 +280,9 @@ class Retrieved:
 class Preview:
     """The extractive answer, shown while the language model writes its own (quotes first).
 
-    ``written`` is False when the model's text will not be shown (a confidence below one half: the model only says
-    whether the passages answer, and the quotes stand or the answer abstains).
+    ``written`` is False when the model's text will not be shown (a confidence below one half, or passages none of
+    which is in the question's language: the model only says whether the passages answer, and the quotes stand or
+    the answer abstains).
     """
 
     answer: Answer
