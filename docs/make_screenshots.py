@@ -38,7 +38,7 @@ def main() -> None:
             page.wait_for_timeout(1000)  # the saved conversations' list catches up
             page.screenshot(path=OUT / "2-reponse-citations.png")
             links = page.locator('#chat a[href^="#cite-"]')
-            links.nth(min(1, links.count() - 1)).click()
+            (links.nth(1) if links.count() > 1 else links.first).click()
             page.locator(".doc-view:not([hidden]) mark.passage").scroll_into_view_if_needed()
             page.screenshot(path=OUT / "3-passage-dans-le-document.png")
             page.evaluate("window.scrollTo(0, 0)")

@@ -25,6 +25,8 @@ def _scripted(answerer: ExtractiveAnswerer, reply: str, across_languages: bool =
     ("question", "reply", "written"),
     [
         ("Which networks does ONPE take part in?", "ONPE takes part in the EuroCAN network [1].", False),
+        # Unsupported: the reader never saw it, so neither a notice about it nor its text in `dropped`.
+        ("Which networks does ONPE take part in?", "EuroCAN is funded by the European Union [1].", False),
         ("À quels réseaux l'ONPE participe-t-il ?", "L'ONPE participe au réseau EuroCAN [1].", True),
     ],
 )
@@ -44,8 +46,28 @@ def test_over_passages_in_another_language_the_quotes_stand_and_no_text_is_strea
     if written:
         assert final.mode == "llm" and final.answer.startswith("L'ONPE participe"), final
     else:
-        assert final.mode == "extractive" and reply not in final.answer, final
+        assert final.mode == "extractive" and reply not in final.answer and final.dropped == [], final
         assert final.notice and "quoted as they are" in final.notice, final
+
+
+@pytest.mark.parametrize(
+    ("question", "abstains"),
+    [("Which networks does ONPE take part in?", False), ("À quels réseaux l'ONPE participe-t-il ?", True)],
+)
+def test_across_languages_the_model_s_not_found_is_a_notice_on_uncertain_quotes(
+    answerer: ExtractiveAnswerer, monkeypatch: pytest.MonkeyPatch, question: str, abstains: bool
+) -> None:
+    """Below the clear confidence the model's "not found" abstains when it read passages in the question's language;
+    over passages in another language (where it refused one answerable question for every four or five unanswerable
+    ones) the quotes stand, said uncertain, with the model's verdict as their notice."""
+    from assistant.answering import answerability
+
+    monkeypatch.setattr(answerability, "CLEAR_CONFIDENCE", 1.01)
+    answer = _scripted(answerer, "NOT_FOUND", across_languages=False).ask(question)
+    assert answer.abstained is abstains, answer
+    if not abstains:
+        assert answer.uncertain and answer.mode == "extractive" and any("EuroCAN" in c.text for c in answer.citations)
+        assert answer.notice and "found no direct answer" in answer.notice, answer
 
 
 def test_a_looping_model_is_stopped_and_its_answer_said_once(answerer: ExtractiveAnswerer) -> None:

@@ -128,10 +128,15 @@ def test_browser_chat_citations_and_viewer(site: dict[str, Any]) -> None:
         page.wait_for_selector("#question textarea")
         assert "127.0.0.1" in page.url
         assert page.get_by_role("textbox", name="Votre question").count() == 1  # its accessible name was "Textbox"
+        page.evaluate(_RECORD_CHAT)
         ask(page, "Which networks is ONPE a member of?")
         reply = page.locator("#chat .bot").last.inner_text()
         for network in NETWORKS:
             assert network in reply
+        # Over the French pages the model's English is never shown: the quotes stay while it checks them.
+        shown = page.evaluate("window.shownInChat")
+        assert any("Le modèle vérifie" in s for s in shown), shown
+        assert not any("Confiance faible" in s or "▌" in s for s in shown), shown
         links = page.locator('#chat a[href^="#cite-"]')
         assert links.count() >= 1
         assert page.locator("#sources .source").count() == links.count()
