@@ -6,7 +6,8 @@ unless retrieval is clearly confident (:func:`~assistant.answering.answerability
 then the extractive answer is given instead, with a notice). The model sees only the passages worth
 quoting; its answer is checked sentence by sentence (:mod:`assistant.answering.grounding`). Below a
 clear confidence, or over passages none of which is in the question's language (words cannot be checked
-across languages), its text is not shown: it only decides between the quotes and abstaining. When the
+across languages), its text is not shown: it only decides between the quotes and abstaining (across
+languages, its "not found" is only the quotes' notice). When the
 model cannot be reached, the extractive answer is given, with a notice.
 
 Usage: ``GenerativeAnswerer(engine, load_chat_model(settings))``; :meth:`GenerativeAnswerer.stream`
@@ -277,7 +278,8 @@ class GenerativeAnswerer:
         (``text``; ``before`` it was the reply without its last piece) decides it, else None.
 
         Each time a sentence ends, the reply so far is checked: one supported claim (giving the date or number
-        asked for) is enough for the quotes to stand, as in the whole reply; "not found" abstains. Otherwise the
+        asked for) is enough for the quotes to stand, as in the whole reply; "not found" settles it too (see
+        :meth:`_checked`: an abstention, or across languages the quotes' notice). Otherwise the
         model goes on, since a later sentence may be the supported one.
         """
         ends = [m.end() for m in _SENTENCE_END.finditer(text)]
@@ -312,10 +314,11 @@ class GenerativeAnswerer:
         # Across languages its "not found" is a notice on the quotes (said uncertain below 0.5), not an abstention:
         # there it refused one answerable question for every four or five unanswerable ones (four samples); a
         # refusal hides an answer that is there, the notice and the banner tell the reader what the model thought.
-        refused = found.missing or (not clearly_answerable(found.confidence) and self._compares(found, hits))
+        compares = self._compares(found, hits)
+        refused = found.missing or (not clearly_answerable(found.confidence) and compares)
         if (not_found or unanswered) and refused:
             return found.abstention(self.mode)
-        if not self._compares(found, hits):  # never written there (see writes): the quotes, with the model's verdict
+        if not compares:  # never written there (see writes): the quotes, with the model's verdict
             why = "quoted_across" if clearly_answerable(found.confidence) else "uncertain"
             return self._fallback(preview, "model_not_found" if not_found else why, "")
         if not_found or unanswered:
