@@ -312,7 +312,7 @@ class GenerativeAnswerer:
         kept = [c["text"] for c in checked.claims if c["status"] != UNSUPPORTED]
         unanswered = not checked.used or not gives_asked(found.query, kept, MARKER.sub(" ", preview.answer))
         # Across languages its "not found" is a notice on the quotes (said uncertain below 0.5), not an abstention:
-        # there it refused one answerable question for every four or five unanswerable ones (four samples); a
+        # there it refused one answerable question for about four unanswerable ones (four samples); a
         # refusal hides an answer that is there, the notice and the banner tell the reader what the model thought.
         compares = self._compares(found, hits)
         refused = found.missing or (not clearly_answerable(found.confidence) and compares)

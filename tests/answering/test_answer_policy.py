@@ -58,7 +58,7 @@ def test_across_languages_the_model_s_not_found_is_a_notice_on_uncertain_quotes(
     answerer: ExtractiveAnswerer, monkeypatch: pytest.MonkeyPatch, question: str, abstains: bool
 ) -> None:
     """Below the clear confidence the model's "not found" abstains when it read passages in the question's language;
-    over passages in another language (where it refused one answerable question for every four or five unanswerable
+    over passages in another language (where it refused one answerable question for about four unanswerable
     ones) the quotes stand, said uncertain, with the model's verdict as their notice."""
     from assistant.answering import answerability
 
