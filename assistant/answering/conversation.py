@@ -41,7 +41,7 @@ _COURTESY = frozenset({
     "merci", "thanks", "thank", "you", "ok", "okay", "d", "accord", "daccord", "bonjour", "bonsoir", "hello", "hi",
     "salut", "super", "parfait", "génial", "cool", "bravo", "beaucoup", "much", "lot", "a",
 })  # fmt: skip
-_LIST_QUESTION = re.compile(
+LIST_QUESTION = re.compile(
     r"\b(which|what are|list|name the|quels|quelles|lesquels|lesquelles|liste|citez|énumérez)\b", re.I
 )
 
@@ -259,4 +259,4 @@ def is_list_question(question: str) -> bool:
     >>> is_list_question("Quels réseaux ?"), is_list_question("Depuis quand ?")
     (True, False)
     """
-    return bool(_LIST_QUESTION.search(question))
+    return bool(LIST_QUESTION.search(question))

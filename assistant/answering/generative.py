@@ -43,7 +43,7 @@ from assistant.answering.conversation import (
 )
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.grounding import Grounder
-from assistant.answering.lists import complete_list, list_intros
+from assistant.answering.lists import complete_list, list_intros, named_kind
 from assistant.answering.prompting import (
     answer_messages,
     rewrite_messages,
@@ -333,7 +333,8 @@ class GenerativeAnswerer:
             # spectacle de corps entassés »), which the quotes cannot do; they held as many facts on four samples.
             return self._fallback(preview, "uncertain", "")
         if is_list_question(found.question):
-            checked = complete_list(checked, chunks, [n is not None for n in intros], found.language)
+            named = named_kind(chunks, found.question)
+            checked = complete_list(checked, chunks, [n is not None for n in intros], found.language, named)
         return _compose(found, hits, checked)
 
     @staticmethod

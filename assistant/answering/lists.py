@@ -16,9 +16,30 @@ Example:
 
 from __future__ import annotations
 
+import re
+
 from assistant.answering.claims import ACRONYM, SUPPORTED, Checked
+from assistant.answering.conversation import LIST_QUESTION
 from assistant.answering.types import MARKER
-from assistant.ingest.chunks import Chunk
+from assistant.answering.word_forms import lemma
+from assistant.indexing.lexical import content_words, stems
+from assistant.ingest.chunks import Chunk, Span
+
+_WORD = re.compile(r"\w+")
+# Words between « quels » and what it asks for (« quels autres réseaux », "what are the main networks").
+_VAGUE = frozenset({
+    "autre", "autres", "différents", "différentes", "divers", "diverses", "plusieurs", "principaux", "principales",
+    "grands", "grandes", "deux", "trois", "quatre", "cinq", "other", "others", "main", "various", "several",
+    "different", "major", "two", "three", "four", "five",
+})  # fmt: skip
+# Roman numerals are not names (« Louis XIV », « XVIIe siècle »).
+_ROMAN = re.compile(r"[IVXLCDM]+(?:e|er|ème)?")
+# A member's name follows the word of its kind, at most this many words after it, none of them a preposition or
+# article (« au réseau EUSARF », « réseau européen EUSARF »; « le réseau du CNRS » names the CNRS's network, not a
+# network called CNRS), or comes just before it ("the EUSARF network").
+_KIND_GAP = 2
+_LINKS = frozenset({"de", "du", "des", "d", "l", "la", "le", "les", "au", "aux", "à", "of", "the", "a", "an", "un",
+                    "une", "for", "pour", "par", "by", "in", "en", "dans"})  # fmt: skip
 
 
 def list_intros(chunks: list[Chunk]) -> list[int | None]:
@@ -36,32 +57,110 @@ def list_intros(chunks: list[Chunk]) -> list[int | None]:
     return intros
 
 
+def asked_kind(question: str) -> str | None:
+    """What a list question asks for, or None: the first content word after « quels », "which"…, past words such
+    as « autres » or "main"; not a name the question asks about.
+
+    >>> [asked_kind(q) for q in ("L'observatoire fait partie de quels réseaux européens ?", "Which networks?",
+    ...  "Quels sont les deux autres partenaires ?", "Which ESN groups?", "Qui organise les Assises ?")]
+    ['réseaux', 'networks', 'partenaires', None, None]
+    """
+    match = LIST_QUESTION.search(question)
+    words = [w for w in content_words(question[match.end() :]) if w not in _VAGUE] if match else []
+    if not words or any(a.lower() == words[0] for a in ACRONYM.findall(question)):
+        return None
+    return words[0]
+
+
+def named_kind(chunks: list[Chunk], question: str) -> list[list[str]]:
+    """For each passage, the members of the kind a list question asks for that it names by an acronym beside that
+    word. Pages state members one sentence each (« Il participe au réseau EUSARF. ») as often as under a
+    ``tels que :``. An acronym of the question itself is its subject, not a member.
+
+    >>> from assistant.ingest.chunks import Chunk
+    >>> texts = ["L'ONPE participe au réseau européen EUSARF et au réseau EuroCAN.", "Le réseau du CNRS.",
+    ...          "Le roi Louis XIV.", "ONPE joined the ESN network."]
+    >>> chunks = [Chunk(str(n), "d", "T", "S", 0, len(t), t) for n, t in enumerate(texts)]
+    >>> named_kind(chunks, "À quels réseaux participe-t-il ?")
+    [['EUSARF', 'EuroCAN'], [], [], []]
+    >>> named_kind(chunks, "Which networks?"), named_kind(chunks, "Quels rois ?"), named_kind(chunks, "Qui ?")
+    ([[], [], [], ['ESN']], [[], [], [], []], [[], [], [], []])
+    """
+    kind, subject = asked_kind(question), set(ACRONYM.findall(question))
+    return [[] if kind is None else _members(chunk.text, kind, subject) for chunk in chunks]
+
+
+def _members(text: str, kind: str, subject: set[str]) -> list[str]:
+    """The names in ``text`` standing beside a word of ``kind`` (see ``_KIND_GAP``), in order."""
+    words: list[str] = _WORD.findall(text)
+    at = [j for j, word in enumerate(words) if _same_word(word, kind)]
+    return [word for i, word in enumerate(words) if _is_name(word) and word not in subject
+            and (i + 1 in at or any(_follows(words[j + 1 : i]) for j in at if j < i))]  # fmt: skip
+
+
+def _follows(between: list[str]) -> bool:
+    return len(between) <= _KIND_GAP and not any(w.lower() in _LINKS for w in between)
+
+
+def _same_word(word: str, other: str) -> bool:
+    """« réseaux » and « réseau », « rois » and « roi » (stemmer and dictionary disagree on some plurals)."""
+    one, two = word.lower(), other.lower()
+    return stems([one]) == stems([two]) or lemma(one) == lemma(two)
+
+
+def _is_name(word: str) -> bool:
+    """An acronym-like name, mostly capitals (EUSARF, EuroCAN; not McDonald nor a Roman numeral)."""
+    capitals = sum(c.isupper() for c in word)
+    return bool(ACRONYM.fullmatch(word)) and not _ROMAN.fullmatch(word) and 2 * capitals >= len(word)
+
+
 _ALSO_LISTED = {
     "en": "The list in the documents also names: {items}.",
     "fr": "La liste des documents cite aussi : {items}.",
 }
+_ALSO_NAMED = {
+    "en": "The documents also name: {items}.",
+    "fr": "Les documents citent aussi : {items}.",
+}
 
 
-def complete_list(checked: Checked, chunks: list[Chunk], is_item: list[bool], language: str) -> Checked:
-    """Append the list members a small model left out, each named by its acronym and cited.
+def complete_list(
+    checked: Checked, chunks: list[Chunk], is_item: list[bool], language: str, named: list[list[str]] | None = None
+) -> Checked:
+    """Append the list members a small model left out, each named once and cited with the sentence naming it.
 
-    Only passages that are members of a list the document itself introduces (``…tels que :``)
-    count, and only when the member names itself by an acronym the answer does not mention.
+    - ``is_item``: members of a list the document introduces (``…tels que :``), named by their first acronym
+      that the passages outside the list do not use;
+    - ``named``: members named beside the word the list question asks for (see :func:`named_kind`).
+
+    A member the answer already names is not appended; a passage adds one member (one quote a passage).
     """
-    if not checked.used or not any(is_item):
+    named = named or [[] for _ in chunks]
+    if not checked.used or (not any(is_item) and not any(named)):
         return checked
-    used, quotes, items = list(checked.used), dict(checked.quotes), []
+    used, quotes, items, seen = list(checked.used), dict(checked.quotes), [], set()
     # The list's subject (named in its introduction) is not one of its members.
     subject = " ".join(c.text for c, item in zip(chunks, is_item, strict=True) if not item)
+    from_list = True
     for i, chunk in enumerate(chunks):
-        names = [n for n in ACRONYM.findall(chunk.text) if n not in subject]
-        if not is_item[i] or i in used or not names or names[0] in checked.text:
+        names = [n for n in ACRONYM.findall(chunk.text) if n not in subject] if is_item[i] else []
+        name = names[0] if names else next((n for n in named[i] if n not in checked.text and n not in seen), None)
+        if i in used or name is None or name in checked.text or name in seen:
             continue
+        seen.add(name)
         used.append(i)
-        quotes[i] = chunk.sentences()[0]
-        items.append(f"{names[0]} [{len(used)}]")
+        quotes[i] = _naming(chunk, name)
+        items.append(f"{name} [{len(used)}]")
+        from_list = from_list and bool(names)
     if not items:
         return checked
-    extra = _ALSO_LISTED.get(language, _ALSO_LISTED["en"]).format(items=", ".join(items))
+    said = _ALSO_LISTED if from_list else _ALSO_NAMED
+    extra = said.get(language, said["en"]).format(items=", ".join(items))
     claim = {"text": extra, "status": SUPPORTED, "citations": [int(n) for n in MARKER.findall(extra)]}
     return Checked(f"{checked.text} {extra}", used, quotes, checked.dropped, claims=[*checked.claims, claim])
+
+
+def _naming(chunk: Chunk, name: str) -> Span:
+    """The passage's first sentence that holds ``name`` (its first sentence if none does)."""
+    spans = chunk.sentences()
+    return next((s for s in spans if name in chunk.slice(*s)), spans[0])

@@ -245,3 +245,19 @@ def test_a_claim_checked_across_languages_is_marked_and_the_answer_says_so(
         assert answer.notice and "another language" in answer.notice, answer
     else:
         assert answer.notice is None, answer
+
+
+NETWORKS = "L'observatoire fait partie de quels réseaux européens ?"
+
+
+def test_a_list_answer_naming_one_member_gets_the_others_its_passages_name(answerer: ExtractiveAnswerer) -> None:
+    """Members stated one sentence each (« Il participe au réseau EUSARF. ») are added once to a list answer that
+    left them out, each cited with the sentence naming it."""
+    reply = "L'Observatoire est membre d'ESN (European Social Network) [1]."
+    answer = _scripted(answerer, reply, across_languages=False).ask(NETWORKS)
+    assert answer.mode == "llm" and not answer.abstained and answer.answer.startswith("L'Observatoire"), answer
+    added = answer.answer.split("Les documents citent aussi : ")[1]
+    assert added.count("EUSARF [") == 1, answer.answer
+    quoted = {c.n: c.text[c.quote_start - c.start : c.quote_end - c.start] for c in answer.citations}
+    assert all("EUSARF" in quoted[n] for n in quoted if f"EUSARF [{n}]" in added), quoted
+    assert answer.claims[-1]["status"] == "supported" and answer.claims[-1]["text"].endswith(added)
