@@ -2,7 +2,8 @@
 rebuilt from the claims kept, markers renumbered to the passages used; and what can be read from a claim's own
 wording: a model looping (:func:`collapse_repeats`, :func:`said_once`, :func:`looping`), a number counting
 another thing than its source does (:func:`miscounted`), a name written more often than its source writes it
-(:func:`named_more`), giving its own words again as a cause (:func:`restated_cause`); and which claims were
+(:func:`named_more`), giving its own words again as a cause (:func:`restated_cause`), the class it puts its
+subject in (:func:`defined_as`); and which claims were
 checked across languages (:func:`across_languages`). What a source attaches to a fact and a claim leaves out is
 read in :mod:`assistant.answering.qualifiers`.
 
@@ -262,6 +263,22 @@ def restated_cause(claim: str) -> bool:
     because = set(tokenize(claim[cause.end() :]))
     shared = {word for word in because & set(tokenize(claim[: cause.start()])) if not word.isdigit()}
     return len(shared) >= 2 and len(shared) >= RESTATED_CAUSE * len(because)
+
+
+# « X est un Y », "X is a Y": the class a claim puts its subject in.
+COPULA = re.compile(r"\b(?:est|sont|était|étaient|is|are|was|were)\s+(?:un|une|des|a|an)\s+(\w+)", re.IGNORECASE)
+
+
+def defined_as(claim: str) -> set[str]:
+    """What a claim says its subject is (as stems): a class the source never names is a claim of the model's own even
+    as its one word of its own (« Les Lettres sont un livre qui montrent… » over « "Les Lettres" nous montrent… »).
+
+    >>> defined_as("Les Lettres sont un livre qui montrent une complicité."), defined_as("EUSARF is an association.")
+    ({'livr'}, {'associ'})
+    >>> defined_as("L’ONPE est membre d’ESN.")
+    set()
+    """
+    return set(tokenize(" ".join(COPULA.findall(claim))))
 
 
 def _subject(text: str) -> str | None:

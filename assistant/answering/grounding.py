@@ -44,6 +44,7 @@ from assistant.answering.claims import (
     Checked,
     Claim,
     collapse_repeats,
+    defined_as,
     miscounted,
     named_more,
     renumber,
@@ -162,7 +163,8 @@ class Grounder:
 
     def _adds(self, claim: str, words: set[str], cites: list[int]) -> bool:
         """Whether a claim says what neither its passages nor their titles say: two content words of its own, or one
-        name (« Pierre-Jakez Hélias exerce professeur à Rennes » over a passage without Rennes).
+        name (« Pierre-Jakez Hélias exerce professeur à Rennes » over a passage without Rennes) or one class it puts
+        its subject in (:func:`~assistant.answering.claims.defined_as`).
 
         The question's words count as the claim's own: a small model grafts the question's subject or verb onto a
         sentence about something else (« Elizabeth décide de cacher… » for « Qu'est-ce qu'Elizabeth décide de
@@ -172,7 +174,7 @@ class Grounder:
         own = words - self._given(cites, asked=False)
         bare = MARKER.sub(" ", claim)
         names = set(tokenize(" ".join(capitalised(bare)))) - self._pronoun_subject(bare, cites)
-        return len(own) >= OWN_WORDS or bool(own & names)
+        return len(own) >= OWN_WORDS or bool(own & (names | defined_as(bare)))
 
     def _given(self, cites: list[int], *, asked: bool = True) -> set[str]:
         """The words a claim citing ``cites`` may use: the passages', their titles', their list introductions', yes /

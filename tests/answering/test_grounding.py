@@ -265,6 +265,22 @@ def test_a_claim_saying_more_than_its_passage_isdropped(answerer: ExtractiveAnsw
     assert faithful.used == [1], faithful
 
 
+def test_a_class_the_passage_never_names_is_the_claim_s_own(answerer: ExtractiveAnswerer) -> None:
+    """« X est un Y » with Y the model's one word of its own (read by hand, 2026-12-07, sample 14: the one wrong
+    claim kept there) says what X is: dropped; the same class in the passage stays."""
+    grounder = grounder_over(
+        answerer,
+        "'Les Lettres' nous montrent une grande complicité entre le père et le fils.",
+        "EUSARF est une association d’universitaires et de scientifiques.",
+    )
+    classed = grounder.check(
+        "Les Lettres sont un livre qui montrent une grande complicité entre le père et le fils [1]."
+    )
+    assert dropped(classed), classed
+    stated = grounder.check("EUSARF est une association d’universitaires [2].")
+    assert stated.used == [1], stated
+
+
 def test_the_question_s_words_grafted_onto_another_sentence_are_the_claim_s_own(answerer: ExtractiveAnswerer) -> None:
     """A small model restates the question around a sentence that says something else (read by hand, 2026-12-06:
     most wrongly kept claims over PIAF were such grafts); a claim whose new words are in its sentence stays."""
