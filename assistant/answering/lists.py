@@ -59,17 +59,20 @@ def list_intros(chunks: list[Chunk]) -> list[int | None]:
 
 def asked_kind(question: str) -> str | None:
     """What a list question asks for, or None: the first content word after « quels », "which"…, past words such
-    as « autres » or "main"; not a name the question asks about.
+    as « autres » or "main"; not a name the question asks about. "Which" asks for one thing as often as for several:
+    only a plural after it asks for a list ("which networks", not "which network").
 
     >>> [asked_kind(q) for q in ("L'observatoire fait partie de quels réseaux européens ?", "Which networks?",
-    ...  "Quels sont les deux autres partenaires ?", "Which ESN groups?", "Qui organise les Assises ?")]
-    ['réseaux', 'networks', 'partenaires', None, None]
+    ...  "Quels sont les deux autres partenaires ?", "Which ESN groups?", "Qui organise les Assises ?",
+    ...  "Which network funds EuroCAN?")]
+    ['réseaux', 'networks', 'partenaires', None, None, None]
     """
     match = LIST_QUESTION.search(question)
     words = [w for w in content_words(question[match.end() :]) if w not in _VAGUE] if match else []
     if not words or any(a.lower() == words[0] for a in ACRONYM.findall(question)):
         return None
-    return words[0]
+    singular = match is not None and match.group().lower() == "which" and not words[0].endswith("s")
+    return None if singular else words[0]
 
 
 def named_kind(chunks: list[Chunk], question: str) -> list[list[str]]:
