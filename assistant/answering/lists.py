@@ -32,14 +32,20 @@ _VAGUE = frozenset({
     "grands", "grandes", "deux", "trois", "quatre", "cinq", "other", "others", "main", "various", "several",
     "different", "major", "two", "three", "four", "five",
 })  # fmt: skip
-# Roman numerals are not names (« Louis XIV », « XVIIe siècle »).
-_ROMAN = re.compile(r"[IVXLCDM]+(?:e|er|ème)?")
-# A member's name follows the word of its kind, at most this many words after it, none of them a preposition or
-# article (« au réseau EUSARF », « réseau européen EUSARF »; « le réseau du CNRS » names the CNRS's network, not a
-# network called CNRS), or comes just before it ("the EUSARF network").
+# Roman numerals are not names (« Louis XIV », « XVIIe siècle »); CDC or CLIC are.
+_ROMAN = re.compile(r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})(?:e|er|ème)?")
+# A member's name follows the word of its kind in the same sentence, at most this many words after it, none of them
+# a preposition, article or "and" (« au réseau EUSARF », « réseau européen EUSARF »; « le réseau du CNRS » names the
+# CNRS's network, not a network called CNRS; « le réseau EUSARF et ONPE » names one network), or comes just before
+# it ("the EUSARF network").
 _KIND_GAP = 2
-_LINKS = frozenset({"de", "du", "des", "d", "l", "la", "le", "les", "au", "aux", "à", "of", "the", "a", "an", "un",
-                    "une", "for", "pour", "par", "by", "in", "en", "dans"})  # fmt: skip
+_LINKS = frozenset({
+    "de", "du", "des", "d", "l", "la", "le", "les", "au", "aux", "à", "avec", "sur", "et", "ou", "of", "the", "a",
+    "an", "un", "une", "for", "pour", "par", "by", "in", "en", "dans", "with", "on", "to", "from", "and", "or",
+})  # fmt: skip
+# "Which" asks the question only at its start or after a preposition ("In which networks…?"); elsewhere it is
+# relative ("the network which funds EuroCAN").
+_WHICH_AFTER = frozenset({"in", "to", "of", "with", "for", "on", "from", "at", "by", "into", "among"})
 
 
 def list_intros(chunks: list[Chunk]) -> list[int | None]:
@@ -59,46 +65,57 @@ def list_intros(chunks: list[Chunk]) -> list[int | None]:
 
 def asked_kind(question: str) -> str | None:
     """What a list question asks for, or None: the first content word after « quels », "which"…, past words such
-    as « autres » or "main"; not a name the question asks about. "Which" asks for one thing as often as for several:
-    only a plural after it asks for a list ("which networks", not "which network").
+    as « autres » or "main", unless it is an acronym of the question (its subject). "Which" asks for one thing as
+    often as for several: only a word ending in -s after it asks for a list ("which networks", not "which
+    network"), and only where "which" asks the question (see ``_WHICH_AFTER``).
 
     >>> [asked_kind(q) for q in ("L'observatoire fait partie de quels réseaux européens ?", "Which networks?",
     ...  "Quels sont les deux autres partenaires ?", "Which ESN groups?", "Qui organise les Assises ?",
-    ...  "Which network funds EuroCAN?")]
-    ['réseaux', 'networks', 'partenaires', None, None, None]
+    ...  "Which network funds EuroCAN?", "What is the network which funds EuroCAN?", "In which bodies?")]
+    ['réseaux', 'networks', 'partenaires', None, None, None, None, 'bodies']
     """
     match = LIST_QUESTION.search(question)
     words = [w for w in content_words(question[match.end() :]) if w not in _VAGUE] if match else []
-    if not words or any(a.lower() == words[0] for a in ACRONYM.findall(question)):
+    if match is None or not words or any(a.lower() == words[0] for a in ACRONYM.findall(question)):
         return None
-    singular = match is not None and match.group().lower() == "which" and not words[0].endswith("s")
-    return None if singular else words[0]
+    if match.group().lower() == "which":
+        before = question[: match.start()].lower().split()
+        if not words[0].endswith("s") or (before and before[-1] not in _WHICH_AFTER):
+            return None
+    return words[0]
 
 
-def named_kind(chunks: list[Chunk], question: str) -> list[list[str]]:
+def named_kind(chunks: list[Chunk], question: str) -> list[dict[str, Span]]:
     """For each passage, the members of the kind a list question asks for that it names by an acronym beside that
-    word. Pages state members one sentence each (« Il participe au réseau EUSARF. ») as often as under a
-    ``tels que :``. An acronym of the question itself is its subject, not a member.
+    word, each with the sentence naming it so. Pages state members one sentence each (« Il participe au réseau
+    EUSARF. ») as often as under a ``tels que :``. An acronym of the question itself is its subject, not a member.
 
     >>> from assistant.ingest.chunks import Chunk
     >>> texts = ["L'ONPE participe au réseau européen EUSARF et au réseau EuroCAN.", "Le réseau du CNRS.",
-    ...          "Le roi Louis XIV.", "ONPE joined the ESN network."]
+    ...          "Le roi Louis XIV.", "ONPE joined the ESN network.", "EUSARF publie. Il rejoint le réseau EUSARF."]
     >>> chunks = [Chunk(str(n), "d", "T", "S", 0, len(t), t) for n, t in enumerate(texts)]
-    >>> named_kind(chunks, "À quels réseaux participe-t-il ?")
-    [['EUSARF', 'EuroCAN'], [], [], []]
-    >>> named_kind(chunks, "Which networks?"), named_kind(chunks, "Quels rois ?"), named_kind(chunks, "Qui ?")
-    ([[], [], [], ['ESN']], [[], [], [], []], [[], [], [], []])
+    >>> named = named_kind(chunks, "À quels réseaux participe-t-il ?")
+    >>> [list(n) for n in named], chunks[4].slice(*named[4]["EUSARF"])
+    ([['EUSARF', 'EuroCAN'], [], [], [], ['EUSARF']], 'Il rejoint le réseau EUSARF.')
+    >>> [list(n) for n in named_kind(chunks, "Which networks?") + named_kind(chunks, "Quels rois ?")]
+    [[], [], [], ['ESN'], [], [], [], [], [], []]
     """
     kind, subject = asked_kind(question), set(ACRONYM.findall(question))
-    return [[] if kind is None else _members(chunk.text, kind, subject) for chunk in chunks]
+    return [{} if kind is None else _members(chunk, kind, subject) for chunk in chunks]
 
 
-def _members(text: str, kind: str, subject: set[str]) -> list[str]:
-    """The names in ``text`` standing beside a word of ``kind`` (see ``_KIND_GAP``), in order."""
-    words: list[str] = _WORD.findall(text)
-    at = [j for j, word in enumerate(words) if _same_word(word, kind)]
-    return [word for i, word in enumerate(words) if _is_name(word) and word not in subject
-            and (i + 1 in at or any(_follows(words[j + 1 : i]) for j in at if j < i))]  # fmt: skip
+def _members(chunk: Chunk, kind: str, subject: set[str]) -> dict[str, Span]:
+    """The names standing beside a word of ``kind`` in one of the passage's sentences (see ``_KIND_GAP``), in order,
+    each with the first such sentence."""
+    found: dict[str, Span] = {}
+    for span in chunk.sentences():
+        words: list[str] = _WORD.findall(chunk.slice(*span))
+        at = [j for j, word in enumerate(words) if _same_word(word, kind)]
+        for i, word in enumerate(words):
+            beside = i + 1 in at or any(_follows(words[j + 1 : i]) for j in at if j < i)
+            if beside and _is_name(word) and word not in subject:
+                found.setdefault(word, span)
+    return found
 
 
 def _follows(between: list[str]) -> bool:
@@ -128,7 +145,11 @@ _ALSO_NAMED = {
 
 
 def complete_list(
-    checked: Checked, chunks: list[Chunk], is_item: list[bool], language: str, named: list[list[str]] | None = None
+    checked: Checked,
+    chunks: list[Chunk],
+    is_item: list[bool],
+    language: str,
+    named: list[dict[str, Span]] | None = None,
 ) -> Checked:
     """Append the list members a small model left out, each named once and cited with the sentence naming it.
 
@@ -138,21 +159,21 @@ def complete_list(
 
     A member the answer already names is not appended; a passage adds one member (one quote a passage).
     """
-    named = named or [[] for _ in chunks]
+    named = named or [{} for _ in chunks]
     if not checked.used or (not any(is_item) and not any(named)):
         return checked
     used, quotes, items, seen = list(checked.used), dict(checked.quotes), [], set()
     # The list's subject (named in its introduction) is not one of its members.
     subject = " ".join(c.text for c, item in zip(chunks, is_item, strict=True) if not item)
     from_list = True
-    for i, chunk in enumerate(chunks):
+    for i, (chunk, members) in enumerate(zip(chunks, named, strict=True)):
         names = [n for n in ACRONYM.findall(chunk.text) if n not in subject] if is_item[i] else []
-        name = names[0] if names else next((n for n in named[i] if n not in checked.text and n not in seen), None)
-        if i in used or name is None or name in checked.text or name in seen:
+        name = names[0] if names else next((n for n in members if not _says(checked.text, n) and n not in seen), None)
+        if i in used or name is None or _says(checked.text, name) or name in seen:
             continue
         seen.add(name)
         used.append(i)
-        quotes[i] = _naming(chunk, name)
+        quotes[i] = _naming(chunk, name) if names else members[name]
         items.append(f"{name} [{len(used)}]")
         from_list = from_list and bool(names)
     if not items:
@@ -161,6 +182,11 @@ def complete_list(
     extra = said.get(language, said["en"]).format(items=", ".join(items))
     claim = {"text": extra, "status": SUPPORTED, "citations": [int(n) for n in MARKER.findall(extra)]}
     return Checked(f"{checked.text} {extra}", used, quotes, checked.dropped, claims=[*checked.claims, claim])
+
+
+def _says(text: str, name: str) -> bool:
+    """Whether ``text`` names ``name`` as a word (« ESN » is not in « ESNA »)."""
+    return re.search(rf"\b{re.escape(name)}\b", text) is not None
 
 
 def _naming(chunk: Chunk, name: str) -> Span:

@@ -57,11 +57,12 @@ def test_nothing_is_added_where_no_member_of_the_kind_asked_is_named() -> None:
         "Le CNRS est membre d’ESN.",
         "Le réseau du CNRS compte 40 laboratoires.",  # the CNRS's network, not a network called CNRS
         "Sous le roi Louis XIV, le réseau fut créé.",  # a Roman numeral is not a name
+        "Il rejoint le réseau. INSERM et CDC le financent.",  # another sentence
         "Il participe au réseau EUSARF.",
     )
     reply = "Le CNRS est membre d’ESN [1]."
-    for question in ("Quels réseaux ?", "Qu'est-ce que le CNRS ?", "Quels laboratoires ?"):
-        added = _completed(question, reply, chunks[:3]).text
+    for question in ("Quels réseaux ?", "Qu'est-ce que le CNRS ?", "Quels laboratoires ?", "Which network funds it?"):
+        added = _completed(question, reply, chunks[:4]).text
         assert added == reply, (question, added)
     assert _completed("Quelle est la mission du CNRS ?", reply, chunks).text == reply
     assert _completed("Which EUSARF groups ?", reply, chunks).text == reply  # asks about EUSARF, not for a list
