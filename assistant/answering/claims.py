@@ -265,20 +265,27 @@ def restated_cause(claim: str) -> bool:
     return len(shared) >= 2 and len(shared) >= RESTATED_CAUSE * len(because)
 
 
-# « X est un Y », "X is a Y": the class a claim puts its subject in.
-COPULA = re.compile(r"\b(?:est|sont|était|étaient|is|are|was|were)\s+(?:un|une|des|a|an)\s+(\w+)", re.IGNORECASE)
+# « X est un Y », "X is a Y": the class a claim puts its subject in, past a word or two that come before a noun.
+COPULA = re.compile(r"\b(?:est|sont|était|étaient|is|are|was|were)\s+(?:un|une|des|a|an)\s+(\w+)(?:\s+(\w+))?", re.I)
+_BEFORE_NOUN = frozenset({
+    "peu", "grand", "grande", "grands", "grandes", "petit", "petite", "seul", "seule", "véritable", "vrai", "vraie",
+    "nouveau", "nouvel", "nouvelle", "autre", "certain", "certaine", "lot", "bit", "few", "kind", "type", "sort",
+    "part", "little", "large", "small", "great", "big", "new", "other", "real", "true", "single", "major",
+})  # fmt: skip
 
 
 def defined_as(claim: str) -> set[str]:
-    """What a claim says its subject is (as stems): a class the source never names is a claim of the model's own even
-    as its one word of its own (« Les Lettres sont un livre qui montrent… » over « "Les Lettres" nous montrent… »).
+    """What a claim says its subject is, as stems: a class the source never names makes the claim the model's own,
+    even when it is the claim's only new word (« Les Lettres sont un livre qui montrent… » over « "Les Lettres" nous
+    montrent… »).
 
     >>> defined_as("Les Lettres sont un livre qui montrent une complicité."), defined_as("EUSARF is an association.")
     ({'livr'}, {'associ'})
-    >>> defined_as("L’ONPE est membre d’ESN.")
-    set()
+    >>> defined_as("L’ONPE est membre d’ESN."), defined_as("C'est un grand réseau.")
+    (set(), {'reseau'})
     """
-    return set(tokenize(" ".join(COPULA.findall(claim))))
+    nouns = [next((w for w in pair if w and w.lower() not in _BEFORE_NOUN), "") for pair in COPULA.findall(claim)]
+    return set(tokenize(" ".join(nouns)))
 
 
 def _subject(text: str) -> str | None:
