@@ -101,16 +101,17 @@ def named_kind(chunks: list[Chunk], question: str) -> list[dict[str, Span]]:
     [[], [], [], ['ESN'], [], [], [], [], [], []]
     """
     kind, subject = asked_kind(question), set(ACRONYM.findall(question))
-    return [{} if kind is None else _members(chunk, kind, subject) for chunk in chunks]
+    forms = None if kind is None else _forms(kind)
+    return [{} if forms is None else _members(chunk, forms, subject) for chunk in chunks]
 
 
-def _members(chunk: Chunk, kind: str, subject: set[str]) -> dict[str, Span]:
+def _members(chunk: Chunk, kind: frozenset[str], subject: set[str]) -> dict[str, Span]:
     """The names standing beside a word of ``kind`` in one of the passage's sentences (see ``_KIND_GAP``), in order,
     each with the first such sentence."""
     found: dict[str, Span] = {}
     for span in chunk.sentences():
         words: list[str] = _WORD.findall(chunk.slice(*span))
-        at = [j for j, word in enumerate(words) if _same_word(word, kind)]
+        at = [j for j, word in enumerate(words) if not kind.isdisjoint(_forms(word))]
         for i, word in enumerate(words):
             beside = i + 1 in at or any(_follows(words[j + 1 : i]) for j in at if j < i)
             if beside and _is_name(word) and word not in subject:
@@ -122,10 +123,11 @@ def _follows(between: list[str]) -> bool:
     return len(between) <= _KIND_GAP and not any(w.lower() in _LINKS for w in between)
 
 
-def _same_word(word: str, other: str) -> bool:
-    """« réseaux » and « réseau », « rois » and « roi » (stemmer and dictionary disagree on some plurals)."""
-    one, two = word.lower(), other.lower()
-    return stems([one]) == stems([two]) or lemma(one) == lemma(two)
+def _forms(word: str) -> frozenset[str]:
+    """A word's stem and dictionary form: « réseaux » and « réseau », « rois » and « roi » share one of them (stemmer
+    and dictionary disagree on some plurals)."""
+    lower = word.lower()
+    return frozenset({"stem:" + stems([lower])[0], "lemma:" + lemma(lower)})
 
 
 def _is_name(word: str) -> bool:
