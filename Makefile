@@ -26,6 +26,10 @@ $(SETUP_STAMP): pyproject.toml
 	# OCR of scanned PDF pages (French and English); without it such pages are reported, not read.
 	command -v tesseract >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq tesseract-ocr tesseract-ocr-fra) || echo "tesseract not installed: no OCR"
+	# English questions' words looked up in French (FreeDict); without it only names match across languages.
+	test -f /usr/share/dictd/freedict-eng-fra.index -a -f /usr/share/dictd/freedict-fra-eng.index || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dict-freedict-eng-fra \
+		dict-freedict-fra-eng) || echo "FreeDict not installed: English questions match French text by names only"
 	rm -f $(VENV)/.setup-*; touch $@
 
 setup-dev: $(DEV_STAMP)

@@ -37,8 +37,10 @@ from assistant.answering.types import Hit, Retrieved
 from assistant.config import Settings
 from assistant.errors import EmbedderMismatch, IndexBroken, QuestionError
 from assistant.indexing import background, snapshot, vectors
-from assistant.indexing.lexical import best_of, tokenize
+from assistant.indexing.dictionary import english_to_french, translations
+from assistant.indexing.lexical import best_of, content_words, stems, tokenize
 from assistant.indexing.snapshot import Snapshot
+from assistant.ingest.language import detect_language
 from assistant.models.embeddings import SentenceTransformerEmbeddings, VectorCache, load_embeddings
 
 # Both sides are scaled to [0, 1] before they are mixed with these weights:
@@ -149,6 +151,7 @@ class SearchEngine:
         self.query_vector = lru_cache(maxsize=256)(self.embeddings.embed_query_array)
         # Sentence vectors (quote choice, answerability, grounding), shared by the web chat's users.
         self.sentence_vectors = VectorCache(self.embeddings.embed_array, SENTENCE_CACHE)
+        english_to_french()  # read once now (~0.7 s), not when the first English question comes
         self.refresh()
 
     @classmethod
@@ -289,6 +292,7 @@ class SearchEngine:
         """The ``k`` best chunks for ``query``, best first; only from the documents ``sources`` choose, if any
         (glob patterns or folders, see :mod:`assistant.answering.sources`), and only from ``readable`` ones when
         given (the asker's folders, :mod:`assistant.team.groups`): both sides of the search are filtered.
+        An English query's words are also looked for as their French translations (:func:`_translated`).
 
         Raises:
             QuestionError: ``sources`` choose no indexed document (that the asker may read).
@@ -307,17 +311,28 @@ class SearchEngine:
         vector = self.query_vector(query)
         dense = self._dense(current, store, vector, fetch_k, names)
         bm25 = current.lexical.scores(query)
+        matched = bm25 + _translated(current, query)
         if allowed is not None:  # the BM25 side is filtered like Chroma's `where`
-            bm25 = np.where(allowed, bm25, 0.0)
-        lexical_only = [p for p, _ in best_of(bm25, fetch_k) if p not in dense]
+            bm25, matched = np.where(allowed, bm25, 0.0), np.where(allowed, matched, 0.0)
+        lexical_only = [p for p, _ in best_of(matched, fetch_k) if p not in dense]
         cosines = dense | self._cosines(current, store, lexical_only, vector)
-        lexical = {p: float(bm25[p]) for p in cosines}
         fused = fuse([
             (scale_dense(dense, cosines), DENSE_WEIGHT),
-            (scale_lexical(lexical, current.lexical.ideal(query)), LEXICAL_WEIGHT),
+            (scale_lexical({p: float(matched[p]) for p in cosines}, current.lexical.ideal(query)), LEXICAL_WEIGHT),
         ])  # fmt: skip
         best = sorted(fused, key=lambda p: (-fused[p], p))[:k]
-        return [Hit(current.chunks[p], cosines[p], lexical[p], fused[p]) for p in best]
+        # A hit's ``lexical`` is its own words' BM25, which answerability was fitted on.
+        return [Hit(current.chunks[p], cosines[p], float(bm25[p]), fused[p]) for p in best]
+
+
+def _translated(current: Snapshot, query: str) -> np.ndarray | float:
+    """BM25 of an English query's words translated into French (:mod:`~assistant.indexing.dictionary`), 0 for
+    a French one: both count on the lexical side. Measured on English PIAF questions over the mixed corpus,
+    paragraph Hit@5 0.810 → 0.840 (fit half), 0.863 → 0.882 (held out) (README, "How the settings were chosen")."""
+    if detect_language(query) != "en":
+        return 0.0
+    words = content_words(query)
+    return current.lexical.translated_scores(translations(words, english_to_french()), set(stems(words)))
 
 
 class HybridRetriever(BaseRetriever):

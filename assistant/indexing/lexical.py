@@ -143,6 +143,22 @@ class LexicalIndex:
             return np.zeros(self.size, dtype=np.float32)
         return self.scores_of(tokens)
 
+    def translated_scores(self, alternatives: list[frozenset[str]], own: set[str]) -> np.ndarray:
+        """BM25 score of every text for words of another language, each given as its possible translations
+        (stems): per word, its best-scoring translation counts, as the word itself would (one match, not one per
+        sense). Translations among the query's ``own`` stems already count.
+
+        >>> lex = LexicalIndex.build(["Le comité de pilotage.", "Un état des lieux.", "Rien."])
+        >>> (lex.translated_scores([frozenset({"comit"}), frozenset({"etat", "affirm"})], own=set()) > 0).tolist()
+        [True, True, False]
+        """
+        total = np.zeros(self.size, dtype=np.float32)
+        for stems_of_word in alternatives:
+            known = [s for s in stems_of_word - own if s in self._bm25.vocab_dict]
+            if known and self.size:
+                total += np.max(np.stack([self.scores_of([s]) for s in known]), axis=0)
+        return total
+
     def ideal(self, query: str) -> float:
         """The score of a text of average length holding each query word once.
 

@@ -1,0 +1,95 @@
+"""English words to the French words a bilingual dictionary gives, for BM25 across languages.
+
+An English question over French documents shares only names with them, and the small multilingual
+embedder does not always make up for it: "Which ministries sit on the steering committee?" found
+« le Ministère des Affaires sociales… » third, "Which State departments…" not in the top 10. The
+lexical side therefore also looks for each English word's French translations
+(:meth:`~assistant.indexing.lexical.LexicalIndex.translated_scores`).
+
+The dictionary is FreeDict's English-French and French-English pair (GPL, Debian packages
+``dict-freedict-eng-fra`` and ``dict-freedict-fra-eng``, installed by ``make setup``), read from
+``/usr/share/dictd`` in dictd format: an index of ``word<TAB>offset<TAB>length`` (base64 numbers)
+and the gzipped entries. Without those files there are no translations and search works as before.
+
+Example (the Debian packages installed):
+    >>> table = english_to_french()
+    >>> sorted(table["ministri"]), sorted(table["committe"])
+    (['minister'], ['comit'])
+    >>> translations(["ministries", "ONPE"], table)
+    [frozenset({'minister'}), frozenset()]
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
+from pathlib import Path
+
+import Stemmer
+
+from assistant.indexing.lexical import tokenize
+
+DICTD = Path("/usr/share/dictd")
+ENGLISH_FRENCH, FRENCH_ENGLISH = "freedict-eng-fra", "freedict-fra-eng"
+_BASE64 = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
+# « 1. état, manière d'être »: numbered senses, each a comma-separated list.
+_SENSE_NUMBER = re.compile(r"^\d+\.\s*")
+# Grammar and usage notes: <n, masc>, (familier).
+_NOTE = re.compile(r"\([^)]*\)|<[^>]*>")
+
+
+def _number(text: str) -> int:
+    value = 0
+    for char in text:
+        value = value * 64 + _BASE64[char]
+    return value
+
+
+def entries(directory: Path, name: str) -> Iterator[tuple[str, list[str]]]:
+    """Each headword of dictd dictionary ``name`` in ``directory`` and its translations (notes removed).
+
+    Raises:
+        OSError: the files are missing or unreadable.
+    """
+    data = gzip.decompress((directory / f"{name}.dict.dz").read_bytes())
+    for line in (directory / f"{name}.index").read_text(encoding="utf-8").splitlines():
+        fields = line.split("\t")
+        if len(fields) != 3 or fields[0].startswith("00-") or not fields[0].strip():
+            continue  # the database's own entries (00-database-info…)
+        start, length = _number(fields[1]), _number(fields[2])
+        body = data[start : start + length].decode("utf-8", errors="replace").splitlines()[1:]  # 1st: headword
+        senses = (_SENSE_NUMBER.sub("", sense) for sense in body)
+        yield fields[0].lower(), [t for s in senses for part in s.split(",") if (t := _NOTE.sub("", part).strip())]
+
+
+@lru_cache(maxsize=2)
+def english_to_french(directory: Path = DICTD) -> Mapping[str, frozenset[str]]:
+    """English word stems (Snowball) to the French stems (:func:`~assistant.indexing.lexical.tokenize`) of
+    their one-word translations, from both dictionaries; empty when they are not installed."""
+    english = Stemmer.Stemmer("english")
+    table: dict[str, set[str]] = {}
+
+    def add(word: str, french: str) -> None:
+        stems = tokenize(french)
+        if len(stems) == 1 and " " not in word:  # a phrase's words would each match alone
+            table.setdefault(english.stemWord(word), set()).add(stems[0])
+
+    try:
+        for word, french in entries(directory, ENGLISH_FRENCH):
+            for each in french:
+                add(word, each)
+        for word, glosses in entries(directory, FRENCH_ENGLISH):
+            for gloss in glosses:
+                add(gloss.lower().removeprefix("to "), word)
+    except OSError:
+        return {}
+    return {stem: frozenset(found) for stem, found in table.items()}
+
+
+def translations(words: list[str], table: Mapping[str, frozenset[str]]) -> list[frozenset[str]]:
+    """For each English word, the French stems ``table`` gives it (empty when it gives none)."""
+    english = Stemmer.Stemmer("english")
+    return [table.get(english.stemWord(word.lower()), frozenset()) for word in words]
+
