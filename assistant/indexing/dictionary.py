@@ -92,4 +92,3 @@ def translations(words: list[str], table: Mapping[str, frozenset[str]]) -> list[
     """For each English word, the French stems ``table`` gives it (empty when it gives none)."""
     english = Stemmer.Stemmer("english")
     return [table.get(english.stemWord(word.lower()), frozenset()) for word in words]
-
