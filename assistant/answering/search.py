@@ -288,11 +288,14 @@ class SearchEngine:
         fetch_k: int | None = None,
         sources: Sequence[str] = (),
         readable: Set[str] | None = None,
+        *,
+        language: str | None = None,
     ) -> list[Hit]:
         """The ``k`` best chunks for ``query``, best first; only from the documents ``sources`` choose, if any
         (glob patterns or folders, see :mod:`assistant.answering.sources`), and only from ``readable`` ones when
         given (the asker's folders, :mod:`assistant.team.groups`): both sides of the search are filtered.
-        An English query's words are also looked for as their French translations (:func:`_translated`).
+        An English query's words are also looked for as their French translations (:func:`_translated`):
+        ``language`` is the question's (a follow-up's query also holds the earlier question), else detected.
 
         Raises:
             QuestionError: ``sources`` choose no indexed document (that the asker may read).
@@ -311,7 +314,7 @@ class SearchEngine:
         vector = self.query_vector(query)
         dense = self._dense(current, store, vector, fetch_k, names)
         bm25 = current.lexical.scores(query)
-        matched = bm25 + _translated(current, query)
+        matched = bm25 + _translated(current, query, language or detect_language(query))
         if allowed is not None:  # the BM25 side is filtered like Chroma's `where`
             bm25, matched = np.where(allowed, bm25, 0.0), np.where(allowed, matched, 0.0)
         lexical_only = [p for p, _ in best_of(matched, fetch_k) if p not in dense]
@@ -325,14 +328,15 @@ class SearchEngine:
         return [Hit(current.chunks[p], cosines[p], float(bm25[p]), fused[p]) for p in best]
 
 
-def _translated(current: Snapshot, query: str) -> np.ndarray | float:
-    """BM25 of an English query's words translated into French (:mod:`~assistant.indexing.dictionary`), 0 for
-    a French one: both count on the lexical side. Measured on English PIAF questions over the mixed corpus,
-    paragraph Hit@5 0.810 → 0.840 (fit half), 0.863 → 0.882 (held out) (README, "How the settings were chosen")."""
-    if detect_language(query) != "en":
+def _translated(current: Snapshot, query: str, language: str) -> np.ndarray | float:
+    """What an English query's words add on the BM25 side when each may be matched as its French translation
+    (:mod:`~assistant.indexing.dictionary`); 0 for a French one. Measured on English PIAF questions over the
+    mixed corpus (README, "English words looked up in a bilingual dictionary")."""
+    if language != "en":
         return 0.0
     words = content_words(query)
-    return current.lexical.translated_scores(translations(words, english_to_french()), set(stems(words)))
+    found = translations(words, english_to_french())
+    return current.lexical.translated_scores(list(zip(stems(words), found, strict=True)))
 
 
 class HybridRetriever(BaseRetriever):
@@ -370,7 +374,7 @@ def retrieve(engine: SearchEngine, question: Question, query: str | None = None)
     Both answer modes call this; a follow-up without ``query`` borrows the previous question's subject.
     """
     query = query or retrieval_query(question.text, question.history)
-    hits = engine.search(query, sources=question.sources, readable=question.readable)
+    hits = engine.search(query, sources=question.sources, readable=question.readable, language=question.language)
     # A mistyped word (« obsevatoire ») is searched again as the passages found write it (only readable ones).
     scope = engine.scope(question.sources, question.readable)
     # Only what the asker may read decides what is unknown, and how it is spelt: nothing tells what the rest holds.
@@ -378,7 +382,7 @@ def retrieve(engine: SearchEngine, question: Question, query: str | None = None)
     query, respelled = respell(query, passages, lambda terms: engine.known(terms, scope),
                                lambda word: engine.spelling(word, scope))  # fmt: skip
     if respelled:
-        hits = engine.search(query, sources=question.sources, readable=question.readable)
+        hits = engine.search(query, sources=question.sources, readable=question.readable, language=question.language)
     # What the documents searched never say is missing, even when others do (``--source``, a reader's folders).
     terms = set(tokenize(query))
     score = relevance(hits, terms, engine.known(terms, scope), question.language)

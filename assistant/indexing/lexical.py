@@ -143,20 +143,24 @@ class LexicalIndex:
             return np.zeros(self.size, dtype=np.float32)
         return self.scores_of(tokens)
 
-    def translated_scores(self, alternatives: list[frozenset[str]], own: set[str]) -> np.ndarray:
-        """BM25 score of every text for words of another language, each given as its possible translations
-        (stems): per word, its best-scoring translation counts, as the word itself would (one match, not one per
-        sense). Translations among the query's ``own`` stems already count.
+    def translated_scores(self, words: list[tuple[str, frozenset[str]]]) -> np.ndarray:
+        """What words of another language add to their own BM25 score when each may also be matched as one of
+        its translations: per word (its own stem, its translations' stems), the best-scoring of them counts
+        instead of its own stem, as one word would (one match, not one per sense, nor the word twice).
 
         >>> lex = LexicalIndex.build(["Le comité de pilotage.", "Un état des lieux.", "Rien."])
-        >>> (lex.translated_scores([frozenset({"comit"}), frozenset({"etat", "affirm"})], own=set()) > 0).tolist()
+        >>> (lex.translated_scores([("committe", frozenset({"comit"})), ("stat", frozenset({"etat"}))]) > 0).tolist()
         [True, True, False]
+        >>> lex.translated_scores([("comit", frozenset({"comit", "etat"}))]).round(2).tolist()
+        [0.0, 0.5, 0.0]
         """
         total = np.zeros(self.size, dtype=np.float32)
-        for stems_of_word in alternatives:
-            known = [s for s in stems_of_word - own if s in self._bm25.vocab_dict]
-            if known and self.size:
-                total += np.max(np.stack([self.scores_of([s]) for s in known]), axis=0)
+        for own, translated in words:
+            known = [s for s in translated | {own} if s in self._bm25.vocab_dict]
+            if not known or not self.size:
+                continue
+            best = np.max(np.stack([self.scores_of([s]) for s in known]), axis=0)
+            total += best - (self.scores_of([own]) if own in self._bm25.vocab_dict else 0.0)
         return total
 
     def ideal(self, query: str) -> float:
